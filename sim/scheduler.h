@@ -1,0 +1,84 @@
+// sim/scheduler.h: the one deterministic event loop of a simulation.
+//
+// A Scheduler owns the virtual clock. Events are intrusive (see
+// event_queue.h): the model embeds them in its objects (a timer in a socket,
+// a completion in a NIC queue), so running the simulation allocates nothing
+// per event. There is no global scheduler: every Simulation has its own, so
+// two runs fit in one process.
+//
+//   struct Hello : sim::Event { void fire() override { ... } } hello;
+//   sim::Scheduler s;
+//   s.schedule(hello, sim::Time::zero() + sim::us(5));
+//   s.run_until(sim::Time::zero() + sim::sec(1));
+#pragma once
+
+#include <cstdint>
+
+#include "sim/event_queue.h"
+#include "sim/time.h"
+
+namespace sim {
+
+template <class Queue>
+class BasicScheduler {
+ public:
+  Time now() const { return now_; }
+  uint64_t events_executed() const { return executed_; }
+  size_t pending_events() const { return queue_.size(); }
+
+  // Schedules `e` at `at` (not before now). A pending event is moved: it
+  // then runs after every event already scheduled for `at`, as if new.
+  void schedule(Event& e, Time at) {
+    assert(at >= now_ && "an event cannot be scheduled in the past");
+    e.key_ = EventKey{at, next_seq_++};
+    if (e.pending())
+      queue_.update(&e);
+    else
+      queue_.push(&e);
+  }
+  void schedule_in(Event& e, Duration d) { schedule(e, now_ + d); }
+
+  // Removes a pending event; does nothing if it is not pending.
+  void cancel(Event& e) {
+    if (e.pending()) queue_.erase(&e);
+  }
+
+  // Runs the earliest event; false when none is left.
+  bool run_one() {
+    if (queue_.empty()) return false;
+    Event* e = queue_.pop();
+    now_ = e->key_.when;
+    ++executed_;
+    e->fire();
+    return true;
+  }
+
+  // Runs every event due at or before `stop`, then leaves the clock at
+  // `stop`. Returns early (clock at the last event) if request_stop() is
+  // called from inside an event.
+  void run_until(Time stop) {
+    stop_requested_ = false;
+    while (!queue_.empty() && !(stop < queue_.top_key().when)) {
+      run_one();
+      if (stop_requested_) return;
+    }
+    if (now_ < stop) now_ = stop;
+  }
+
+  // Earliest pending time, or Time::max() when nothing is pending.
+  Time next_time() const { return queue_.empty() ? Time::max() : queue_.top_key().when; }
+
+  void request_stop() { stop_requested_ = true; }
+  void reserve(size_t n) { queue_.reserve(n); }
+
+ private:
+  Queue queue_;
+  Time now_ = Time::zero();
+  uint64_t next_seq_ = 0;
+  uint64_t executed_ = 0;
+  bool stop_requested_ = false;
+};
+
+using Scheduler = BasicScheduler<DaryHeap<4>>;
+
+}  // namespace sim
