@@ -9,9 +9,11 @@
 // events, scheduled at the local clock plus their latency.
 //
 // A CPU that is busy delays the next task-level Work until it is free.
-// Hard IRQs and the softirqs they raise preempt the running task instead, as
-// in Linux: they start at once and push the CPU's busy horizon out by their
-// own cost (the interrupted task finishes that much later).
+// Interrupt-level work (hard IRQs and softirqs) preempts the running task
+// instead, as in Linux: it starts at once and pushes the CPU's busy horizon
+// out by its own cost (the interrupted task finishes that much later).
+// Interrupt-level runs do not overlap each other: one raised while another
+// is running (a softirq raised by an IRQ handler) starts when it ends.
 //
 //   struct SendWork : sim::Cpu::Work { void run(sim::Cpu& c) override {...} };
 //   cpu.submit(work, when);
@@ -77,6 +79,7 @@ class Cpu {
   int depth_ = 0;        // nesting: an IRQ inside a task run
   Time clock_;           // the local clock while running
   Time busy_until_;      // when the CPU is next free for task-level work
+  Time irq_until_;       // when the current interrupt-level run ends
   Duration busy_time_;   // total simulated time spent running
 };
 
@@ -86,6 +89,11 @@ inline void Cpu::Work::fire() {
   if (level_ == Level::kTask && (c.busy_until_ > t || c.depth_ > 0)) {
     // The CPU is busy: run when it is free, behind what is already there.
     c.sched_->schedule(*this, c.busy_until_ > t ? c.busy_until_ : t);
+    return;
+  }
+  if (level_ == Level::kIrq && c.depth_ == 0 && c.irq_until_ > t) {
+    // Another interrupt-level run is still going on this CPU.
+    c.sched_->schedule(*this, c.irq_until_);
     return;
   }
   const Time saved_clock = c.clock_;
@@ -98,10 +106,15 @@ inline void Cpu::Work::fire() {
   if (saved_depth > 0) {
     c.clock_ = saved_clock + spent;  // a nested run delays the interrupted one
   }
-  if (level_ == Level::kIrq && c.busy_until_ > t)
-    c.busy_until_ = c.busy_until_ + spent;  // preempted work finishes later
-  else
+  if (level_ == Level::kIrq) {
+    if (saved_depth == 0) c.irq_until_ = t + spent;
+    if (c.busy_until_ > t)
+      c.busy_until_ = c.busy_until_ + spent;  // preempted work finishes later
+    else
+      c.busy_until_ = t + spent;
+  } else if (saved_depth == 0) {
     c.busy_until_ = t + spent;
+  }
 }
 
 // function_graph-style scope: "fn() {" at construction, "}" with the time it

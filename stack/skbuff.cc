@@ -46,7 +46,13 @@ SkBuff* SkbPool::alloc(uint32_t size, sim::Time now) {
   skb->mac_header = skb->network_header = skb->transport_header = kSkbHeadroom;
   skb->id = ++created_;
   skb->tstamp = now;
-  skb->truesize = size + 256;  // SKB_TRUESIZE: data plus struct overhead
+  // SKB_TRUESIZE(): the kmalloc bucket holding headroom, data and
+  // skb_shared_info (320 bytes), plus struct sk_buff (256 with alignment).
+  uint32_t need = kSkbHeadroom + size + 320;
+  uint32_t bucket = 512;
+  while (bucket < need && bucket < 65536) bucket <<= 1;
+  if (bucket < need) bucket = need;
+  skb->truesize = bucket + 256;
   return skb;
 }
 

@@ -121,6 +121,7 @@ struct SkbFields {
   uint32_t hash = 0;      // flow hash (skb_get_hash)
   uint32_t truesize = 0;  // memory charged to a socket
   uint8_t pkt_type = 0;   // PACKET_HOST, PACKET_BROADCAST, ... on receive
+  bool ignore_df = false; // local datagram may be fragmented despite DF
 
   NetDevice* dev = nullptr;
   DstEntry* dst = nullptr;
