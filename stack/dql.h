@@ -20,8 +20,8 @@ namespace stack {
 class Dql {
  public:
   // Defaults from lib/dynamic_queue_limits.c / include/linux/dynamic_queue_limits.h.
-  static constexpr uint32_t kMaxLimit = (1u << 30) - 1;  // DQL_MAX_LIMIT
-  static constexpr uint32_t kMaxObject = (1u << 28) - 1; // DQL_MAX_OBJECT
+  static constexpr uint32_t kMaxObject = UINT32_MAX / 16;              // DQL_MAX_OBJECT
+  static constexpr uint32_t kMaxLimit = UINT32_MAX / 2 - kMaxObject;  // DQL_MAX_LIMIT
   sim::Duration slack_hold_time = sim::sec(1);          // HZ: 1 s hold time
 
   bool enabled = true;
@@ -35,10 +35,10 @@ class Dql {
     last_obj_cnt_ = count;
     num_queued_ += count;
   }
-  // dql_avail(): bytes that may still be queued before the limit.
-  int64_t avail() const {
-    return static_cast<int64_t>(adj_limit_) - static_cast<int64_t>(num_queued_);
-  }
+  // dql_avail(): bytes that may still be queued before the limit. The
+  // counters are free-running u32 that wrap after 4 GiB; their difference
+  // is taken in u32 and read as signed, as the kernel does.
+  int64_t avail() const { return static_cast<int32_t>(adj_limit_ - num_queued_); }
   // dql_completed(): `count` bytes finished; adapts the limit.
   void completed(uint32_t count, sim::Time now);
 

@@ -65,7 +65,8 @@ struct QdiscStats {
 // by a kind stay unset; make_qdisc() rejects ones that do not apply.
 struct QdiscSpec {
   std::string kind = "pfifo_fast";  // pfifo_fast pfifo bfifo tbf fq_codel noqueue
-  // pfifo: packets; bfifo: bytes; fq_codel: packets; default from txqueuelen.
+  // pfifo: packets (default txqueuelen); bfifo: bytes (default txqueuelen *
+  // (mtu + 14)); fq_codel: packets (default 10240, sch_fq_codel.c).
   std::optional<uint32_t> limit;
   // tbf (net/sched/sch_tbf.c): rate, burst (bytes), limit or latency.
   std::optional<uint64_t> rate_bps;
