@@ -38,10 +38,10 @@ const std::vector<InetProtosw>& Inet::inetsw(int type) const {
 
 long Inet::inet_create(sim::Cpu& cpu, int type, int protocol, Sock** out) {
   TRACE_FN(cpu, step::kReg02, "inet_create", 0);
-  if (type <= 0 || type >= SOCK_MAX) return -err::EINVAL;  // __sock_create
-  if (protocol < 0 || protocol >= 256) return -err::EINVAL;
+  if (type <= 0 || type >= SOCK_MAX) return -EINVAL;  // __sock_create
+  if (protocol < 0 || protocol >= 256) return -EINVAL;
   // lookup_protocol: an exact match, or one of the two IPPROTO_IP wildcards.
-  int e = -err::ESOCKTNOSUPPORT;
+  int e = -ESOCKTNOSUPPORT;
   const InetProtosw* answer = nullptr;
   for (const InetProtosw& a : inetsw_[static_cast<size_t>(type)]) {
     e = 0;
@@ -61,7 +61,7 @@ long Inet::inet_create(sim::Cpu& cpu, int type, int protocol, Sock** out) {
         break;
       }
     }
-    e = -err::EPROTONOSUPPORT;
+    e = -EPROTONOSUPPORT;
   }
   if (!answer) {
     TRACE_BRANCH(cpu, step::kReg02, "inet_create", 0, "type {} protocol {}: -{}", type, protocol,

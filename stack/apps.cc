@@ -72,7 +72,7 @@ void UdpSender::step(Cpu& cpu) {
     if (rc == -ERESTARTSYS) return;  // blocked on the send buffer; retried when woken
     if (rc < 0) {
       errors_[static_cast<int>(-rc)]++;
-      if (rc == -err::EAGAIN) break;  // non-blocking and full: try again next tick
+      if (rc == -EAGAIN) break;  // non-blocking and full: try again next tick
     } else {
       sent_++;
       bytes_ += static_cast<uint64_t>(rc);
@@ -210,7 +210,7 @@ void Ping::step(Cpu& cpu) {
     int ttl = 0;
     const long n = sys.recvfrom(*this, fd_, buf, sizeof buf, MSG_DONTWAIT, &from, &ttl);
     if (n < 0) {
-      if (n != -err::EAGAIN) {
+      if (n != -EAGAIN) {
         errors_[static_cast<int>(-n)]++;
         lines_.push_back(fmt::format("From {} icmp_seq={} {}", ipv4_str(p_.dst), seq_,
                                      errno_name(static_cast<int>(-n))));

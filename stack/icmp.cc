@@ -245,7 +245,7 @@ void Icmp::deliver_error(Cpu& cpu, SkBuff* skb, uint8_t type, uint8_t code, uint
     // ping_err(): report to the ping socket that sent the echo.
     auto it = ping_socks_.find(rd16(l4 + 4));
     if (it != ping_socks_.end() && it->second->recverr)
-      it->second->sk_err = type == 3 ? err::EHOSTUNREACH : err::ETIMEDOUT;
+      it->second->sk_err = type == 3 ? EHOSTUNREACH : ETIMEDOUT;
   }
   TRACE_BRANCH(cpu, step::kRx03, "icmp_unreach", skb->id,
                "ICMP type {} code {} from {} about {} proto {}", type, code,
@@ -271,8 +271,8 @@ void Icmp::ping_unhash(Sock* sk) { ping_socks_.erase(sk->num); }
 
 long Icmp::ping_sendmsg(Cpu& cpu, Sock* sk, const uint8_t* data, size_t len, uint32_t daddr) {
   TRACE_FN(cpu, step::kSys03, "ping_v4_sendmsg", 0);
-  if (len < 8 || len > 0xffff - 20) return -err::EINVAL;
-  if (data[0] != IcmpHdr::kEcho || data[1] != 0) return -err::EINVAL;
+  if (len < 8 || len > 0xffff - 20) return -EINVAL;
+  if (data[0] != IcmpHdr::kEcho || data[1] != 0) return -EINVAL;
   int e = 0;
   DstEntry* rt = host_.ip->route_output(cpu, daddr, 0, &e);
   if (!rt) return e;
@@ -301,7 +301,7 @@ long Icmp::ping_sendmsg(Cpu& cpu, Sock* sk, const uint8_t* data, size_t len, uin
   host_.mib.icmp.inc(IcmpMibField::OutMsgs);
   host_.mib.icmp.inc(IcmpMibField::OutEchos);
   const int rc = host_.ip->ip_local_out(cpu, skb);
-  return rc < 0 && rc != -err::EPERM ? rc : static_cast<long>(len);
+  return rc < 0 && rc != -EPERM ? rc : static_cast<long>(len);
 }
 
 }  // namespace stack

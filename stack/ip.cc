@@ -40,7 +40,7 @@ DstEntry* Ip::route_output(Cpu& cpu, uint32_t daddr, uint64_t skb_id, int* err) 
   FibEntry* fe = host_.fib.lookup(daddr);
   if (!fe || fe->type == RtnType::kUnreachable) {
     host_.mib.ip.inc(IpMibField::OutNoRoutes);
-    *err = fe ? -err::EHOSTUNREACH : -err::ENETUNREACH;
+    *err = fe ? -EHOSTUNREACH : -ENETUNREACH;
     TRACE_BRANCH(cpu, step::kUdp02, "fib_lookup", skb_id, "no route to {}: {}",
                  TraceArg::ipv4(daddr), fe ? "-EHOSTUNREACH" : "-ENETUNREACH");
     return nullptr;
@@ -136,7 +136,7 @@ int Ip::ip_local_out(Cpu& cpu, SkBuff* skb) {
   skb->protocol = ETH_P_IP;
   if (!nf_hook(host_, cpu, NfHook::kLocalOut, skb, nullptr, skb->dst->dev, step::kIp03,
                "nf_hook(NF_INET_LOCAL_OUT)"))
-    return -err::EPERM;
+    return -EPERM;
   return dst_output(cpu, skb);
 }
 
@@ -156,7 +156,7 @@ int Ip::ip_output(Cpu& cpu, SkBuff* skb) {
   skb->protocol = ETH_P_IP;
   if (!nf_hook(host_, cpu, NfHook::kPostRouting, skb, nullptr, skb->dev, step::kIp05,
                "nf_hook(NF_INET_POST_ROUTING)"))
-    return -err::EPERM;
+    return -EPERM;
   return ip_finish_output(cpu, skb);
 }
 
@@ -189,7 +189,7 @@ int Ip::ip_finish_output(Cpu& cpu, SkBuff* skb) {
                  "{} bytes > MTU {} with DF: ICMP frag needed, -EMSGSIZE", skb->len(), mtu);
     host_.icmp->send_error(cpu, skb, IcmpHdr::kDestUnreach, IcmpHdr::kFragNeeded, mtu);
     drop(cpu, skb, DropReason::PKT_TOO_BIG, step::kIp06, "ip_fragment");
-    return -err::EMSGSIZE;
+    return -EMSGSIZE;
   }
   TRACE_BRANCH(cpu, step::kIp06, "ip_finish_output", skb->id,
                "{} bytes > MTU {}: ip_fragment", skb->len(), mtu);

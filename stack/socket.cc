@@ -11,6 +11,7 @@
 #include "stack/host.h"
 #include "stack/icmp.h"
 #include "stack/ip.h"
+#include "stack/pkt_sched.h"
 #include "stack/steps.h"
 #include "stack/udp.h"
 #include "stack/wire.h"
@@ -30,7 +31,7 @@ long Syscalls::socket(Task& t, int family, int type, int protocol) {
   ++t.syscalls;
   const bool nonblock = type & SOCK_NONBLOCK;
   type &= ~(SOCK_NONBLOCK | 0x80000 /* SOCK_CLOEXEC */);
-  if (family != AF_INET) return -err::EAFNOSUPPORT;  // only inet_family_ops registered
+  if (family != AF_INET) return -EAFNOSUPPORT;  // only inet_family_ops registered
   Sock* sk = nullptr;
   const long e = host_.inet->inet_create(cpu, type, protocol, &sk);
   if (e < 0) return e;
@@ -44,9 +45,9 @@ long Syscalls::bind(Task& t, int fd, const SockAddrIn& addr) {
   ++calls_;
   ++t.syscalls;
   Sock* sk = t.fd_lookup(fd);
-  if (!sk) return -err::EBADF;
-  if (sk->num) return -err::EINVAL;  // already bound
-  if (addr.addr && !host_.is_local_addr(addr.addr)) return -err::EADDRNOTAVAIL;
+  if (!sk) return -EBADF;
+  if (sk->num) return -EINVAL;  // already bound
+  if (addr.addr && !host_.is_local_addr(addr.addr)) return -EADDRNOTAVAIL;
   sk->rcv_saddr = addr.addr;
   sk->saddr = addr.addr;
   if (sk->prot == ProtoKind::kPing) {
@@ -71,7 +72,7 @@ long Syscalls::connect(Task& t, int fd, const SockAddrIn& addr, bool unspec) {
   ++calls_;
   ++t.syscalls;
   Sock* sk = t.fd_lookup(fd);
-  if (!sk) return -err::EBADF;
+  if (!sk) return -EBADF;
   if (unspec) {  // AF_UNSPEC: disconnect
     sk->daddr = 0;
     sk->dport = 0;
@@ -111,7 +112,7 @@ long Syscalls::sendto(Task& t, int fd, const uint8_t* buf, size_t len, int flags
   if (!sk) {
     TRACE_BRANCH(cpu, step::kSys01, "sockfd_lookup_light", call_id, "fd {} is not a socket: -EBADF",
                  fd);
-    return -err::EBADF;
+    return -EBADF;
   }
   if (sk->nonblock) flags |= MSG_DONTWAIT;  // O_NONBLOCK -> MSG_DONTWAIT
   TRACE_BRANCH(cpu, step::kSys01, "__sys_sendto", call_id, "fd {} -> socket {}, {} bytes{}{}", fd,
@@ -125,10 +126,10 @@ long Syscalls::sendto(Task& t, int fd, const uint8_t* buf, size_t len, int flags
     cpu.charge(host_.costs.inet_sendmsg);
     if (!sk->num) {
       const int e = host_.inet->inet_autobind(cpu, sk, call_id);
-      if (e) return -err::EAGAIN;
+      if (e) return -EAGAIN;
     }
     if (sk->prot == ProtoKind::kPing) {
-      if (!to && sk->state != TCP_ESTABLISHED) return -err::EDESTADDRREQ;
+      if (!to && sk->state != TCP_ESTABLISHED) return -EDESTADDRREQ;
       rc = host_.icmp->ping_sendmsg(cpu, sk, buf, len, to ? to->addr : sk->daddr);
     } else {
       rc = host_.udp->sendmsg(cpu, sk, buf, len, flags, to ? &to->addr : nullptr,
@@ -148,7 +149,7 @@ long Syscalls::recvfrom(Task& t, int fd, uint8_t* buf, size_t len, int flags, So
   ++calls_;
   ++t.syscalls;
   Sock* sk = t.fd_lookup(fd);
-  if (!sk) return -err::EBADF;
+  if (!sk) return -EBADF;
   if (sk->nonblock) flags |= MSG_DONTWAIT;
   cpu.charge(host_.costs.udp_recvmsg);
   // __skb_recv_udp(): a pending error first, then the queue.
@@ -160,7 +161,7 @@ long Syscalls::recvfrom(Task& t, int fd, uint8_t* buf, size_t len, int flags, So
   }
   SkBuff* skb = sk->receive_queue.dequeue();
   if (!skb) {
-    if (flags & MSG_DONTWAIT) return -err::EAGAIN;
+    if (flags & MSG_DONTWAIT) return -EAGAIN;
     TRACE_BRANCH(cpu, step::kRx06, "__skb_wait_for_more_packets", 0,
                  "receive queue empty: task {} sleeps", t.name().c_str());
     t.block_on(sk->wq_rx);
@@ -199,9 +200,9 @@ long Syscalls::recv_error(Task& t, int fd, SockExtendedErr* out) {
   ++calls_;
   ++t.syscalls;
   Sock* sk = t.fd_lookup(fd);
-  if (!sk) return -err::EBADF;
+  if (!sk) return -EBADF;
   SkBuff* skb = sk->error_queue.dequeue();
-  if (!skb) return -err::EAGAIN;
+  if (!skb) return -EAGAIN;
   *out = *skb->cb_as<SockExtendedErr>();
   skb_orphan(host_, cpu, skb);
   host_.pool().consume(skb);
@@ -216,7 +217,7 @@ long Syscalls::close(Task& t, int fd) {
   ++calls_;
   ++t.syscalls;
   Sock* sk = t.fd_lookup(fd);
-  if (!sk) return -err::EBADF;
+  if (!sk) return -EBADF;
   t.fd_close(fd);
   sk->dead = true;
   if (sk->prot == ProtoKind::kUdp) host_.udp->unhash(sk);
@@ -243,7 +244,7 @@ long Syscalls::setsockopt(Task& t, int fd, int level, int opt, int val) {
   ++calls_;
   ++t.syscalls;
   Sock* sk = t.fd_lookup(fd);
-  if (!sk) return -err::EBADF;
+  if (!sk) return -EBADF;
   if (level == SOL_SOCKET) {
     switch (opt) {
       case SO_SNDBUF: {
@@ -262,7 +263,7 @@ long Syscalls::setsockopt(Task& t, int fd, int level, int opt, int val) {
         sk->priority = static_cast<uint32_t>(val);
         return 0;
     }
-    return -err::ENOPROTOOPT;
+    return -ENOPROTOOPT;
   }
   if (level == SOL_IP) {
     switch (opt) {
@@ -272,7 +273,7 @@ long Syscalls::setsockopt(Task& t, int fd, int level, int opt, int val) {
         sk->priority = rt_tos2priority(sk->tos);
         return 0;
       case IP_TTL:
-        if (val != -1 && (val < 1 || val > 255)) return -err::EINVAL;
+        if (val != -1 && (val < 1 || val > 255)) return -EINVAL;
         sk->ttl = val;
         return 0;
       case IP_RECVERR:
@@ -284,11 +285,11 @@ long Syscalls::setsockopt(Task& t, int fd, int level, int opt, int val) {
           }
         return 0;
       case IP_MTU_DISCOVER:
-        if (val < 0 || val > 5) return -err::EINVAL;
+        if (val < 0 || val > 5) return -EINVAL;
         sk->pmtudisc = val;
         return 0;
     }
-    return -err::ENOPROTOOPT;
+    return -ENOPROTOOPT;
   }
   if (level == SOL_UDP && opt == UDP_CORK && sk->prot == ProtoKind::kUdp) {
     sk->corkflag = val != 0;
@@ -298,7 +299,7 @@ long Syscalls::setsockopt(Task& t, int fd, int level, int opt, int val) {
     }
     return 0;
   }
-  return -err::ENOPROTOOPT;
+  return -ENOPROTOOPT;
 }
 
 long Syscalls::getsockopt(Task& t, int fd, int level, int opt, int* val) {
@@ -307,7 +308,7 @@ long Syscalls::getsockopt(Task& t, int fd, int level, int opt, int* val) {
   ++calls_;
   ++t.syscalls;
   Sock* sk = t.fd_lookup(fd);
-  if (!sk) return -err::EBADF;
+  if (!sk) return -EBADF;
   if (level == SOL_SOCKET) {
     switch (opt) {
       case SO_SNDBUF: *val = static_cast<int>(sk->sndbuf); return 0;
@@ -326,7 +327,7 @@ long Syscalls::getsockopt(Task& t, int fd, int level, int opt, int* val) {
     *val = sk->corkflag;
     return 0;
   }
-  return -err::ENOPROTOOPT;
+  return -ENOPROTOOPT;
 }
 
 }  // namespace stack

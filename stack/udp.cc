@@ -8,6 +8,7 @@
 #include "stack/host.h"
 #include "stack/icmp.h"
 #include "stack/ip.h"
+#include "stack/qdisc.h"
 #include "stack/sock.h"
 #include "stack/steps.h"
 #include "stack/task.h"
@@ -26,12 +27,12 @@ struct ErrConvert {
   bool fatal;
 };
 constexpr ErrConvert kIcmpErrConvert[16] = {
-    {err::ENETUNREACH, false}, {err::EHOSTUNREACH, false}, {err::ENOPROTOOPT, true},
-    {err::ECONNREFUSED, true}, {err::EMSGSIZE, false},     {err::EOPNOTSUPP, false},
-    {err::ENETUNREACH, true},  {112 /* EHOSTDOWN */, true}, {64 /* ENONET */, true},
-    {err::ENETUNREACH, true},  {err::EHOSTUNREACH, true},  {err::ENETUNREACH, false},
-    {err::EHOSTUNREACH, false}, {err::EHOSTUNREACH, true}, {err::EHOSTUNREACH, true},
-    {err::EHOSTUNREACH, true}};
+    {ENETUNREACH, false}, {EHOSTUNREACH, false}, {ENOPROTOOPT, true},
+    {ECONNREFUSED, true}, {EMSGSIZE, false},     {EOPNOTSUPP, false},
+    {ENETUNREACH, true},  {EHOSTDOWN, true}, {ENONET, true},
+    {ENETUNREACH, true},  {EHOSTUNREACH, true},  {ENETUNREACH, false},
+    {EHOSTUNREACH, false}, {EHOSTUNREACH, true}, {EHOSTUNREACH, true},
+    {EHOSTUNREACH, true}};
 }  // namespace
 
 Udp::Udp(Host& host) : host_(host), port_rng_(host.rng("udp_port")) {}
@@ -53,11 +54,11 @@ int Udp::get_port(Sock* sk, uint16_t port) {
         break;
       }
     }
-    if (port == 0) return -err::EADDRINUSE;
+    if (port == 0) return -EADDRINUSE;
   } else {
     for (Sock* o : ports_[port])
       if (!o->dead && (o->rcv_saddr == 0 || sk->rcv_saddr == 0 || o->rcv_saddr == sk->rcv_saddr))
-        return -err::EADDRINUSE;  // no SO_REUSEADDR modelled
+        return -EADDRINUSE;  // no SO_REUSEADDR modelled
   }
   sk->num = port;
   ports_[port].push_back(sk);
@@ -112,7 +113,7 @@ long Udp::sendmsg(Cpu& cpu, Sock* sk, const uint8_t* data, size_t len, int flags
                   const uint32_t* daddr_in, const uint16_t* dport_in, uint64_t call_id) {
   TRACE_FN(cpu, step::kUdp01, "udp_sendmsg", call_id);
   cpu.charge(host_.costs.udp_sendmsg);
-  if (len > 0xffff) return -err::EMSGSIZE;
+  if (len > 0xffff) return -EMSGSIZE;
   const bool corkreq = sk->corkflag || (flags & MSG_MORE);
   if (sk->pending) {
     // A corked datagram is being built: append to it.
@@ -128,12 +129,12 @@ long Udp::sendmsg(Cpu& cpu, Sock* sk, const uint8_t* data, size_t len, int flags
   } else if (daddr_in) {
     daddr = *daddr_in;
     dport = *dport_in;
-    if (dport == 0) return -err::EINVAL;
+    if (dport == 0) return -EINVAL;
   } else {
     if (sk->state != TCP_ESTABLISHED) {
       TRACE_BRANCH(cpu, step::kUdp01, "udp_sendmsg", call_id,
                    "no address given and the socket is not connected: -EDESTADDRREQ");
-      return -err::EDESTADDRREQ;
+      return -EDESTADDRREQ;
     }
     daddr = sk->daddr;
     dport = sk->dport;
@@ -160,7 +161,7 @@ long Udp::sendmsg(Cpu& cpu, Sock* sk, const uint8_t* data, size_t len, int flags
   if (!corkreq && !sk->pending) {
     // UDP-03 fast path: ip_make_skb() builds the whole datagram.
     TRACE_FN(cpu, step::kUdp03, "ip_make_skb", call_id);
-    if (ulen + 20 > 0xffff) return -err::EMSGSIZE;  // more than 65507 bytes of payload
+    if (ulen + 20 > 0xffff) return -EMSGSIZE;  // more than 65507 bytes of payload
     // sock_alloc_send_skb(): a pending error first, then the send buffer.
     if (sk->sk_err) {
       const int e = sk->sk_err;
@@ -175,7 +176,7 @@ long Udp::sendmsg(Cpu& cpu, Sock* sk, const uint8_t* data, size_t len, int flags
                    (flags & MSG_DONTWAIT) ? "-EAGAIN" : "wait for memory");
       if (flags & MSG_DONTWAIT) {
         host_.mib.udp.inc(UdpMibField::SndbufErrors);
-        return -err::EAGAIN;
+        return -EAGAIN;
       }
       return -ERESTARTSYS;  // the caller blocks the task on wq_tx
     }
@@ -215,7 +216,7 @@ long Udp::sendmsg(Cpu& cpu, Sock* sk, const uint8_t* data, size_t len, int flags
     while (SkBuff* s = sk->cork_queue.dequeue()) host_.pool().drop(s, DropReason::SOCKET_SNDBUFF);
     sk->pending = false;
     sk->cork_len = 0;
-    return -err::EMSGSIZE;
+    return -EMSGSIZE;
   }
   SkBuff* piece = host_.pool().alloc(static_cast<uint32_t>(len), cpu.now());
   std::memcpy(piece->put(static_cast<uint32_t>(len)), data, len);
@@ -311,10 +312,10 @@ void Udp::send_skb(Cpu& cpu, Sock* sk, SkBuff* skb, uint32_t saddr, uint32_t dad
   TRACE_FN(cpu, step::kUdp05, "ip_send_skb", skb->id);
   int err = host_.ip->ip_local_out(cpu, skb);
   // net_xmit_errno(): a qdisc drop becomes -ENOBUFS, congestion is not an error.
-  if (err > 0) err = (err == NET_XMIT_CN) ? 0 : -err::ENOBUFS;
+  if (err > 0) err = (err == NET_XMIT_CN) ? 0 : -ENOBUFS;
   if (err) {
     host_.mib.ip.inc(IpMibField::OutDiscards);
-    if (err == -err::ENOBUFS && !sk->recverr) {
+    if (err == -ENOBUFS && !sk->recverr) {
       host_.mib.udp.inc(UdpMibField::SndbufErrors);
       TRACE_BRANCH(cpu, step::kUdp06, "udp_send_skb", 0,
                    "-ENOBUFS from the device layer: SndbufErrors, not reported without IP_RECVERR");
@@ -404,12 +405,12 @@ void Udp::err(Cpu& cpu, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t
     host_.mib.icmp.inc(IcmpMibField::InErrors);
     return;
   }
-  int e = err::EHOSTUNREACH;
+  int e = EHOSTUNREACH;
   bool harderr = false;
   if (type == IcmpHdr::kDestUnreach) {
     if (code == IcmpHdr::kFragNeeded) {
       if (sk->pmtudisc == 0) return;  // IP_PMTUDISC_DONT
-      e = err::EMSGSIZE;
+      e = EMSGSIZE;
       harderr = true;
     } else if (code < 16) {
       e = kIcmpErrConvert[code].errno_;

@@ -57,10 +57,10 @@ TEST_CASE("inet_create: protocol lookup, wildcards and errors", "[stack][socket]
   REQUIRE(rc.size() == 7);
   CHECK(rc[0] == 3);
   CHECK(rc[1] == 4);
-  CHECK(rc[2] == -err::EPROTONOSUPPORT);
-  CHECK(rc[3] == -err::ESOCKTNOSUPPORT);
-  CHECK(rc[4] == -err::EAFNOSUPPORT);
-  CHECK(rc[5] == -err::EINVAL);
+  CHECK(rc[2] == -EPROTONOSUPPORT);
+  CHECK(rc[3] == -ESOCKTNOSUPPORT);
+  CHECK(rc[4] == -EAFNOSUPPORT);
+  CHECK(rc[5] == -EINVAL);
   CHECK(rc[6] == 5);
   CHECK(n.rec.saw("inet_init"));
 }
@@ -183,7 +183,7 @@ TEST_CASE("connected UDP: ICMP port unreachable becomes ECONNREFUSED, once", "[s
   REQUIRE(rc.size() == 4);
   CHECK(rc[0] == 0);
   CHECK(rc[1] == 10);
-  CHECK(rc[2] == -err::ECONNREFUSED);
+  CHECK(rc[2] == -ECONNREFUSED);
   CHECK(rc[3] == 10);
   CHECK(b.mib.udp[UdpMibField::NoPorts] == 2);  // the first and the third datagram
   CHECK(b.mib.icmp[IcmpMibField::OutDestUnreachs] == 2);
@@ -307,7 +307,7 @@ TEST_CASE("send buffer: a non-blocking sender gets EAGAIN, SndbufErrors counted"
   t.start_at(Time::zero());
   n.run_for(sim::ms(10));
   CHECK(sndbuf == 8000);
-  CHECK(rc == std::vector<long>{1000, 1000, 1000, 1000, -err::EAGAIN});
+  CHECK(rc == std::vector<long>{1000, 1000, 1000, 1000, -EAGAIN});
   CHECK(a.mib.udp[UdpMibField::SndbufErrors] == 1);
 }
 
