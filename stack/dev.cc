@@ -475,6 +475,12 @@ int Dev::netif_rx(Cpu& cpu, SkBuff* skb) {
   return NET_XMIT_SUCCESS;
 }
 
+uint64_t Dev::backlog_skbs() const {
+  uint64_t n = 0;
+  for (const auto& sd : softnet_) n += sd->backlog->input_pkt_queue.qlen();
+  return n;
+}
+
 // ---------------------------------------------------------------- receive
 
 // RX-02 netif_receive_skb(): eth_type_trans(), the taps, then the protocol

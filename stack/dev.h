@@ -79,6 +79,8 @@ class Dev final : public DevCore {
   const SoftnetStat& softnet_stat(uint16_t cpu) const;
 
   void add_tap(PacketTap* tap) { taps_.push_back(tap); }
+  // skbs waiting in the per-CPU backlogs (for the conservation check).
+  uint64_t backlog_skbs() const;
 
  private:
   struct Softnet;
