@@ -81,11 +81,6 @@ class Tbf final : public Qdisc {
     watchdog_.del(env().sched());
   }
 
-  void dump_extra(std::vector<std::pair<std::string, uint64_t>>& out) const override {
-    out.emplace_back("tokens_ns", static_cast<uint64_t>(std::max<int64_t>(tokens_, 0)));
-    out.emplace_back("buffer_ns", static_cast<uint64_t>(buffer_));
-  }
-
  private:
   struct ChildSnapshot {
     uint32_t qlen, backlog;
