@@ -113,7 +113,11 @@ const Dev::SoftnetStat& Dev::softnet_stat(uint16_t cpu) const {
   return softnet_[cpu < softnet_.size() ? cpu : 0]->stat;
 }
 
-void Dev::attach_qdiscs(NetDevice& dev, const QdiscSpec& spec) {
+void Dev::attach_qdiscs(NetDevice& dev, const QdiscSpec& given) {
+  // A device with txqueuelen 0 gets noqueue when no qdisc was asked for
+  // explicitly (attach_default_qdiscs: IFF_NO_QUEUE).
+  QdiscSpec spec = given;
+  if (dev.tx_queue_len == 0 && spec.kind == "pfifo_fast") spec.kind = "noqueue";
   for (NetdevQueue& txq : dev.tx) {
     auto env = std::make_unique<TxqEnv>();
     env->dev = this;
