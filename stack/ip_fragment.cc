@@ -3,10 +3,11 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cerrno>  // the C library's values are the kernel's on Linux
 #include <cstring>
 
-#include "stack/errno.h"
 #include "stack/steps.h"
+#include "stack/sysctl.h"
 #include "stack/wire.h"
 
 namespace stack {
@@ -50,13 +51,13 @@ void checksum_help(SkBuff* skb) {
   skb->ip_summed = Csum::kNone;
 }
 
-void free_original(sim::Cpu& cpu, const FragEnv& env, FragOutput& out, SkBuff* skb, bool consumed,
+void free_original(sim::Cpu& cpu, SkbPool& pool, FragOutput& out, SkBuff* skb, bool consumed,
                    DropReason reason) {
   if (out.free_original(cpu, skb, consumed, reason)) return;
   if (consumed)
-    env.pool->consume(skb);
+    pool.consume(skb);
   else
-    env.pool->drop(skb, reason);
+    pool.drop(skb, reason);
 }
 
 // Fragment bookkeeping while queued, in skb->user (free for the current
@@ -72,8 +73,8 @@ void set_frag(SkBuff* s, uint32_t offset, uint32_t run) { s->user = uint64_t{run
 // ---------------------------------------------------------------------------
 // Fragmentation (net/ipv4/ip_output.c)
 
-int ip_fragment(sim::Cpu& cpu, const FragEnv& env, SkBuff* skb, uint32_t mtu, bool ignore_df,
-                FragOutput& out) {
+int ip_fragment(sim::Cpu& cpu, SkbPool& pool, SkBuff* skb, uint32_t mtu, bool ignore_df, FragOutput& out,
+                IpMib& mib, sim::Duration cost_per_frag) {
   Ipv4Hdr iph;
   const bool parsed = iph.parse(skb->data_ptr(), skb->len());
   if (parsed && (iph.frag_off & IP_DF) && !ignore_df) {
@@ -82,24 +83,25 @@ int ip_fragment(sim::Cpu& cpu, const FragEnv& env, SkBuff* skb, uint32_t mtu, bo
     // turns it into EMSGSIZE).
     TRACE_BRANCH(cpu, step::kIp06, "ip_fragment", skb->id, "DF set, {} bytes > mtu {}: frag needed",
                  skb->len(), mtu);
-    env.mib->inc(IpMibField::FragFails);
+    mib.inc(IpMibField::FragFails);
     out.frag_needed(cpu, *skb, mtu);
-    free_original(cpu, env, out, skb, false, DropReason::PKT_TOO_BIG);
-    return -err::EMSGSIZE;
+    free_original(cpu, pool, out, skb, false, DropReason::PKT_TOO_BIG);
+    return -EMSGSIZE;
   }
-  return ip_do_fragment(cpu, env, skb, mtu, out);
+  return ip_do_fragment(cpu, pool, skb, mtu, out, mib, cost_per_frag);
 }
 
-int ip_do_fragment(sim::Cpu& cpu, const FragEnv& env, SkBuff* skb, uint32_t mtu, FragOutput& out) {
+int ip_do_fragment(sim::Cpu& cpu, SkbPool& pool, SkBuff* skb, uint32_t mtu, FragOutput& out, IpMib& mib,
+                   sim::Duration cost_per_frag) {
   TRACE_FN(cpu, step::kIp06, "ip_do_fragment", skb->id);
   Ipv4Hdr iph;
   if (!iph.parse(skb->data_ptr(), skb->len()) || iph.hdr_len() + 8 > mtu) {
     // Not an IPv4 header, or no room for even 8 bytes of payload: the
     // kernel never gets here (IPv4's minimum MTU is 68), the model says why.
     TRACE_BRANCH(cpu, step::kIp06, "ip_do_fragment", skb->id, "cannot fragment: mtu {}", mtu);
-    env.mib->inc(IpMibField::FragFails);
-    free_original(cpu, env, out, skb, false, DropReason::IP_INHDR);
-    return -err::EINVAL;
+    mib.inc(IpMibField::FragFails);
+    free_original(cpu, pool, out, skb, false, DropReason::IP_INHDR);
+    return -EINVAL;
   }
   if (skb->ip_summed == Csum::kPartial) checksum_help(skb);
 
@@ -121,7 +123,7 @@ int ip_do_fragment(sim::Cpu& cpu, const FragEnv& env, SkBuff* skb, uint32_t mtu,
     if (len < left) len &= ~7u;
 
     // The link-layer headroom (LL_RESERVED_SPACE) is kSkbHeadroom here.
-    SkBuff* skb2 = env.pool->alloc(hlen + len, cpu.now());
+    SkBuff* skb2 = pool.alloc(hlen + len, cpu.now());
     // ip_copy_metadata(): what a fragment inherits. The whole cb is copied
     // (the kernel copies IPCB(from)->flags).
     skb2->pkt_type = skb->pkt_type;
@@ -153,7 +155,7 @@ int ip_do_fragment(sim::Cpu& cpu, const FragEnv& env, SkBuff* skb, uint32_t mtu,
     h.tot_len = static_cast<uint16_t>(hlen + len);
     h.emit(p);  // ip_send_check()
 
-    cpu.charge(env.cost_per_frag);
+    cpu.charge(cost_per_frag);
     TRACE_BRANCH(cpu, step::kIp06, "ip_do_fragment", skb2->id, "fragment {} bytes, offset {}, MF {}",
                  h.tot_len, offset, (h.frag_off & IP_MF) ? 1 : 0);
     // The first fragment has gone: only copied options follow.
@@ -161,18 +163,18 @@ int ip_do_fragment(sim::Cpu& cpu, const FragEnv& env, SkBuff* skb, uint32_t mtu,
     ptr += len;
     offset += len;
 
-    err = out.frag_output(cpu, skb2);
+    err = out.output(cpu, skb2);
     if (err) break;
-    env.mib->inc(IpMibField::FragCreates);
+    mib.inc(IpMibField::FragCreates);
   }
   if (err) {
     TRACE_BRANCH(cpu, step::kIp06, "ip_do_fragment", skb->id, "output failed: {}", err);
-    env.mib->inc(IpMibField::FragFails);
-    free_original(cpu, env, out, skb, false, DropReason::NOT_SPECIFIED);
+    mib.inc(IpMibField::FragFails);
+    free_original(cpu, pool, out, skb, false, DropReason::NOT_SPECIFIED);
     return err;
   }
-  env.mib->inc(IpMibField::FragOKs);
-  free_original(cpu, env, out, skb, true, DropReason::NOT_SPECIFIED);
+  mib.inc(IpMibField::FragOKs);
+  free_original(cpu, pool, out, skb, true, DropReason::NOT_SPECIFIED);
   return 0;
 }
 
@@ -224,6 +226,12 @@ struct IpDefrag::Ipq {
 
 IpDefrag::IpDefrag(sim::Scheduler& sched, SkbPool& pool, IpMib& mib, DefragOps* ops, DefragConfig cfg)
     : sched_(sched), pool_(pool), mib_(mib), ops_(ops), cfg_(cfg) {}
+
+IpDefrag::IpDefrag(sim::Scheduler& sched, SkbPool& pool, const Sysctls& sysctl, const sim::Jiffies& jiffies,
+                   IpMib& mib)
+    : IpDefrag(sched, pool, mib, nullptr,
+               DefragConfig{sim::sec(sysctl.ipv4_ipfrag_time), sysctl.ipv4_ipfrag_high_thresh, jiffies,
+                            sim::Duration::zero()}) {}
 
 IpDefrag::~IpDefrag() { flush(DropReason::SIM_END); }
 

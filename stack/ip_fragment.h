@@ -24,9 +24,9 @@
 // IP_DEFRAG_LOCAL_DELIVER), no IpExt ReasmOverlaps counter (not in snmp.h).
 //
 //   // IP-06, ip_finish_output(): too big and not GSO
-//   int err = ip_fragment(cpu, {&pool, &mib.ip, costs.ip_fragment}, skb, mtu, false, *this);
+//   int err = ip_do_fragment(cpu, pool, skb, mtu, out, mib.ip, costs.ip_fragment);
 //
-//   // RX-03, ip_local_deliver(): a fragment
+//   // RX-03, ip_local_deliver(): a fragment (the caller charges Costs::ip_defrag)
 //   SkBuff* whole = host.defrag->ip_defrag(cpu, skb);
 //   if (!whole) return;  // queued or dropped; `skb` is no longer ours
 #pragma once
@@ -45,6 +45,8 @@
 
 namespace stack {
 
+struct Sysctls;
+
 // ---------------------------------------------------------------------------
 // Fragmentation
 
@@ -57,7 +59,7 @@ class FragOutput {
   // Takes `frag` (data at its IP header, network_header set). A non-zero
   // return (a negative errno) stops fragmentation, as in the kernel; the
   // fragments already sent stay sent.
-  virtual int frag_output(sim::Cpu& cpu, SkBuff* frag) = 0;
+  virtual int output(sim::Cpu& cpu, SkBuff* frag) = 0;
   // ip_fragment() refused: DF set and larger than `mtu`. The kernel calls
   // icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu)) here;
   // `skb` (data at the IP header) is valid during the call only.
@@ -71,22 +73,18 @@ class FragOutput {
   }
 };
 
-struct FragEnv {
-  SkbPool* pool = nullptr;
-  IpMib* mib = nullptr;
-  sim::Duration cost_per_frag = sim::ns(200);  // Costs::ip_fragment
-};
-
 // ip_fragment(): DF set (and not ignore_df) -> FragFails, frag_needed(),
 // the skb dropped (PKT_TOO_BIG) and -EMSGSIZE; else ip_do_fragment().
-int ip_fragment(sim::Cpu& cpu, const FragEnv& env, SkBuff* skb, uint32_t mtu, bool ignore_df,
-                FragOutput& out);
+int ip_fragment(sim::Cpu& cpu, SkbPool& pool, SkBuff* skb, uint32_t mtu, bool ignore_df, FragOutput& out,
+                IpMib& mib, sim::Duration cost_per_frag);
 
 // ip_do_fragment(), slow path: `skb` holds an IPv4 datagram, data at the IP
 // header, longer than `mtu`. Hands each fragment to `out` in order, frees
-// the original, counts FragCreates per fragment and FragOKs (or FragFails).
-// Returns 0 or a negative errno. Always takes ownership of `skb`.
-int ip_do_fragment(sim::Cpu& cpu, const FragEnv& env, SkBuff* skb, uint32_t mtu, FragOutput& out);
+// the original, counts FragCreates per fragment and FragOKs (or FragFails),
+// charges `cost_per_frag` (Costs::ip_fragment) per fragment. Returns 0 or
+// a negative errno. Always takes ownership of `skb`.
+int ip_do_fragment(sim::Cpu& cpu, SkbPool& pool, SkBuff* skb, uint32_t mtu, FragOutput& out, IpMib& mib,
+                   sim::Duration cost_per_frag);
 
 // ---------------------------------------------------------------------------
 // Reassembly
@@ -110,8 +108,10 @@ struct DefragConfig {
   // net.ipv4.ipfrag_high_thresh: 4 MB (ipv4_frags_init_net(),
   // net/ipv4/ip_fragment.c, since 4.17). 0 disables reassembly.
   int64_t high_thresh = 4 * 1024 * 1024;
-  sim::Jiffies jiffies;                        // the host's HZ
-  sim::Duration cost_per_frag = sim::ns(150);  // Costs::ip_defrag
+  sim::Jiffies jiffies;  // the host's HZ
+  // Charged per fragment by ip_defrag(); 0 by default because the caller
+  // (Ip::local_deliver) charges Costs::ip_defrag itself.
+  sim::Duration cost_per_frag = sim::Duration::zero();
 };
 
 // One host's fragment queues (struct fqdir).
@@ -123,11 +123,16 @@ class IpDefrag {
   static constexpr int64_t kIpqSize = 192;
 
   IpDefrag(sim::Scheduler& sched, SkbPool& pool, IpMib& mib, DefragOps* ops, DefragConfig cfg = {});
+  // The host's way: ipfrag_time and ipfrag_high_thresh from its sysctls
+  // (read once, at creation), no ICMP until set_ops().
+  IpDefrag(sim::Scheduler& sched, SkbPool& pool, const Sysctls& sysctl, const sim::Jiffies& jiffies,
+           IpMib& mib);
   ~IpDefrag();
   IpDefrag(const IpDefrag&) = delete;
   IpDefrag& operator=(const IpDefrag&) = delete;
 
   void set_tracer(sim::Tracer t) { tracer_ = t; }  // for ip_expire, which runs on no CPU
+  void set_ops(DefragOps* ops) { ops_ = ops; }      // who sends the ICMP time exceeded
 
   // ip_defrag(): takes `skb`, a fragment (data at the IP header,
   // network_header set, trimmed to tot_len by ip_rcv). Returns the whole

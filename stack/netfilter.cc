@@ -16,7 +16,7 @@ constexpr const char* kHookNames[kNfHooks] = {
 constexpr const char* kChainNames[kNfHooks] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT",
                                                "POSTROUTING"};
 // "-P CHAIN POLICY" for rule_text(h, -1): static, so traces can keep it.
-constexpr const char* kPolicyTexts[kNfHooks][2] = {
+const std::string kPolicyTexts[kNfHooks][2] = {
     {"-P PREROUTING ACCEPT", "-P PREROUTING DROP"},
     {"-P INPUT ACCEPT", "-P INPUT DROP"},
     {"-P FORWARD ACCEPT", "-P FORWARD DROP"},
@@ -140,8 +140,8 @@ std::string nf_rule_to_string(NfHook h, const NfRule& r) {
 }
 
 std::string Netfilter::append(const NfRuleSpec& spec) {
-  NfHook h;
-  if (!nf_hook_from_name(spec.hook, &h)) return "unknown chain \"" + spec.hook + "\"";
+  const NfHook h = spec.hook;
+  if (idx(h) >= kNfHooks) return "no chain given";
   if (spec.src_len > 32 || spec.dst_len > 32) return "invalid prefix length (more than 32)";
   if (!spec.iif.empty() && !hook_has_in(h))
     return std::string("Can't use -i with ") + nf_chain_name(h);
@@ -168,7 +168,7 @@ std::string Netfilter::append(const NfRuleSpec& spec) {
   r.oif = spec.oif;
   r.action = spec.action;
   texts_.push_back(nf_rule_to_string(h, r));
-  r.text = texts_.back().c_str();
+  r.text = &texts_.back();
   chains_[idx(h)].rules.push_back(std::move(r));
   return "";
 }
@@ -180,11 +180,11 @@ void Netfilter::zero() {
   }
 }
 
-const char* Netfilter::rule_text(NfHook h, int rule) const {
+const std::string& Netfilter::rule_text(NfHook h, int rule) const {
   const Chain& c = chains_[idx(h)];
   if (rule < 0 || static_cast<size_t>(rule) >= c.rules.size())
     return kPolicyTexts[idx(h)][c.policy == NfAction::kAccept ? 0 : 1];
-  return c.rules[static_cast<size_t>(rule)].text;
+  return *c.rules[static_cast<size_t>(rule)].text;
 }
 
 NfVerdict Netfilter::hook(NfHook h, const SkBuff& skb, const NetDevice* in, const NetDevice* out) {

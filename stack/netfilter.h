@@ -13,11 +13,11 @@
 // prefix, as iptables does.
 //
 //   Netfilter nf;
-//   NfRuleSpec r;  r.hook = "OUTPUT"; r.proto = IPPROTO_UDP;
+//   NfRuleSpec r;  r.hook = NfHook::kLocalOut; r.proto = IPPROTO_UDP;
 //   r.dport = {9, 9}; r.action = NfAction::kDrop;
 //   nf.append(r);                          // iptables -A OUTPUT -p udp --dport 9 -j DROP
 //   NfVerdict v = nf.hook(NfHook::kLocalOut, *skb, nullptr, dev);
-//   if (!v.accept) { trace nf.rule_text(NfHook::kLocalOut, v.rule); drop NETFILTER_DROP }
+//   if (!v.accept) { trace nf.rule_text(NfHook::kLocalOut, v.rule).c_str(); drop NETFILTER_DROP }
 //
 // The caller (the IP layer) charges the cost, traces the verdict under its
 // own step (IP-03 LOCAL_OUT, IP-05 POST_ROUTING, RX-03 the receive hooks)
@@ -56,9 +56,10 @@ struct NfPortRange {
   bool contains(uint16_t p) const { return lo <= p && p <= hi; }
 };
 
-// One rule as the scenario loader fills it (iptables -A arguments).
+// One rule as the scenario loader fills it (iptables -A arguments). Names
+// are the loader's to check (nf_hook_from_name() maps them).
 struct NfRuleSpec {
-  std::string hook;             // chain or hook name, see nf_hook_from_name()
+  NfHook hook = NfHook::kCount;  // the chain; kCount: none given (an error)
   uint8_t proto = 0;            // IPPROTO_*; 0 = all (-p all)
   uint32_t src = 0;             // -s src/src_len, host order
   uint8_t src_len = 0;
@@ -80,7 +81,7 @@ struct NfRule {
   NfAction action = NfAction::kAccept;
   uint64_t packets = 0;  // struct xt_counters
   uint64_t bytes = 0;
-  const char* text = "";  // "-A OUTPUT -p udp --dport 9 -j DROP", owned by the Netfilter
+  const std::string* text = nullptr;  // "-A OUTPUT -p udp --dport 9 -j DROP", owned by the Netfilter
 };
 
 // What a hook decided. `rule` is the index in the hook's chain of the rule
@@ -100,8 +101,8 @@ class Netfilter {
   Netfilter& operator=(const Netfilter&) = delete;
 
   // iptables -A: appends a rule. Returns "" or the error iptables would
-  // give (unknown chain, -i on an output chain, ports without -p tcp/udp,
-  // a prefix longer than 32, an empty port range).
+  // give (no chain, -i on an output chain, ports without -p tcp/udp, a
+  // prefix longer than 32, an empty port range).
   std::string append(const NfRuleSpec& spec);
   // iptables -P CHAIN ACCEPT|DROP.
   void set_policy(NfHook h, NfAction a) { chains_[idx(h)].policy = a; }
@@ -114,9 +115,10 @@ class Netfilter {
   // (nullptr where the hook has none). Updates the counters.
   NfVerdict hook(NfHook h, const SkBuff& skb, const NetDevice* in, const NetDevice* out);
 
-  // True when the chain has rules: with none (and policy ACCEPT) the
-  // kernel has no hook entry to run, so the caller charges nothing.
-  bool active(NfHook h) const {
+  // True when the hook has anything to do: rules, or a DROP policy. With
+  // neither there is nothing to run (no table registered on the hook), so
+  // the caller may skip it and charge nothing; hook() would accept.
+  bool has_rules(NfHook h) const {
     const Chain& c = chains_[idx(h)];
     return !c.rules.empty() || c.policy != NfAction::kAccept;
   }
@@ -124,9 +126,10 @@ class Netfilter {
   uint64_t policy_packets(NfHook h) const { return chains_[idx(h)].policy_packets; }
   uint64_t policy_bytes(NfHook h) const { return chains_[idx(h)].policy_bytes; }
 
-  // The rule as iptables -S prints it, for traces: static for the run.
-  // rule -1 gives the policy ("-P OUTPUT ACCEPT").
-  const char* rule_text(NfHook h, int rule) const;
+  // The rule as iptables -S prints it, for traces: the string lives as long
+  // as the Netfilter, so its c_str() may go into a tracepoint. rule -1
+  // (or any index not in the chain) gives the policy ("-P OUTPUT ACCEPT").
+  const std::string& rule_text(NfHook h, int rule) const;
   // iptables -t mangle -L -v -n: every chain, header, policy counters and
   // one line per rule (trailing blanks trimmed).
   std::string dump() const;
@@ -140,8 +143,8 @@ class Netfilter {
   };
   static size_t idx(NfHook h) { return static_cast<size_t>(h); }
   std::array<Chain, kNfHooks> chains_{};
-  // Rule texts live here so that the const char* in traces stays valid
-  // however the rule vectors grow (deque never moves its elements).
+  // Rule texts live here so that the c_str() in traces stays valid however
+  // the rule vectors grow (a deque never moves its elements).
   std::deque<std::string> texts_;
 };
 

@@ -37,9 +37,9 @@ SkBuff* make_pkt(SkbPool& pool, uint8_t proto, uint32_t saddr, uint32_t daddr, u
   return skb;
 }
 
-NfRuleSpec rule(const char* hook, uint8_t proto, NfAction a) {
+NfRuleSpec rule(const char* chain, uint8_t proto, NfAction a) {
   NfRuleSpec r;
-  r.hook = hook;
+  REQUIRE(nf_hook_from_name(chain, &r.hook));
   r.proto = proto;
   r.action = a;
   return r;
@@ -112,8 +112,11 @@ TEST_CASE("rules run in order, the first match decides, the policy catches the r
   CHECK(nf.policy_packets(NfHook::kLocalOut) == 1);
   CHECK(nf.policy_bytes(NfHook::kLocalOut) == 40);
   CHECK(nf.policy_packets(NfHook::kPostRouting) == 1);
-  CHECK(nf.active(NfHook::kLocalOut));
-  CHECK_FALSE(nf.active(NfHook::kPostRouting));
+  CHECK(nf.has_rules(NfHook::kLocalOut));
+  CHECK_FALSE(nf.has_rules(NfHook::kPostRouting));
+  // A DROP policy alone is something to run.
+  nf.set_policy(NfHook::kForward, NfAction::kDrop);
+  CHECK(nf.has_rules(NfHook::kForward));
 
   nf.zero();
   CHECK(nf.rules(NfHook::kLocalOut)[0].packets == 0);
@@ -233,7 +236,7 @@ TEST_CASE("port rules see only first fragments; a truncated one is hotdropped", 
 
 TEST_CASE("bad rules are refused with iptables' reasons", "[netfilter]") {
   Netfilter nf;
-  CHECK(nf.append(rule("NAT", 0, NfAction::kDrop)) == "unknown chain \"NAT\"");
+  CHECK(nf.append(NfRuleSpec{}) == "no chain given");
   NfRuleSpec r = rule("OUTPUT", IPPROTO_ICMP, NfAction::kDrop);
   r.dport = {1, 1};
   CHECK(nf.append(r) == "--sport/--dport need -p tcp or -p udp");
@@ -274,10 +277,10 @@ TEST_CASE("rule text is iptables -S", "[netfilter]") {
   CHECK(std::string(nf.rule_text(NfHook::kLocalOut, -1)) == "-P OUTPUT DROP");
   CHECK(std::string(nf.rule_text(NfHook::kLocalIn, -1)) == "-P INPUT ACCEPT");
   // The text pointer survives later appends (traces keep it for the run).
-  const char* t = nf.rule_text(NfHook::kLocalOut, 0);
+  const char* t = nf.rule_text(NfHook::kLocalOut, 0).c_str();
   for (int i = 0; i < 100; ++i) REQUIRE(nf.append(a).empty());
   CHECK(std::string(t) == "-A OUTPUT -p udp --dport 9 -j DROP");
-  CHECK(nf.rule_text(NfHook::kLocalOut, 0) == t);
+  CHECK(nf.rule_text(NfHook::kLocalOut, 0).c_str() == t);
 }
 
 TEST_CASE("dump() prints iptables -L -v -n", "[netfilter]") {
