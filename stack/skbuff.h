@@ -62,6 +62,10 @@ struct DstEntry;
   X(SWITCH_QUEUE_FULL, "switch port queue full")                                       \
   X(IP_FRAG_REASM_TIMEOUT, "fragment reassembly timed out")                            \
   X(FRAG_TOO_FAR, "fragment too far / too many")                                       \
+  X(DUP_FRAG, "duplicate fragment")                                                    \
+  X(FRAG_OVERLAP, "overlapping fragment: whole datagram discarded (RFC 5722)")         \
+  X(FRAG_INVALID, "fragment inconsistent with its datagram (end, length)")             \
+  X(FRAG_MEM_LIMIT, "fragment memory above net.ipv4.ipfrag_high_thresh")               \
   X(TTL_EXPIRED, "TTL expired in transit")                                             \
   X(PKT_TOO_BIG, "larger than the MTU with DF set")                                    \
   X(XMIT_RECURSION, "device recursion limit")                                          \
