@@ -8,12 +8,14 @@
 // its asynchronous effects (the MMIO write reaching the NIC, a timer) become
 // events, scheduled at the local clock plus their latency.
 //
-// A CPU that is busy delays the next task-level Work until it is free.
-// Interrupt-level work (hard IRQs and softirqs) preempts the running task
-// instead, as in Linux: it starts at once and pushes the CPU's busy horizon
-// out by its own cost (the interrupted task finishes that much later).
-// Interrupt-level runs do not overlap each other: one raised while another
-// is running (a softirq raised by an IRQ handler) starts when it ends.
+// A CPU runs one thing at a time and is not preempted mid-run: work that
+// arrives while it is busy (a wakeup, a hard IRQ, a timer) waits on the
+// CPU's run queue and starts when the CPU is free, interrupt-level work
+// before task-level work. This is the kernel's behaviour for the network
+// paths, which run with bottom halves disabled (rcu_read_lock_bh) and take
+// pending softirqs when they re-enable them; a hard IRQ's handler would run
+// at once, but it only schedules NAPI, whose softirq then waits the same
+// way. It keeps every CPU's trace monotonic.
 //
 //   struct SendWork : sim::Cpu::Work { void run(sim::Cpu& c) override {...} };
 //   cpu.submit(work, when);
@@ -22,6 +24,7 @@
 #include <cstdint>
 
 #include "sim/scheduler.h"
+#include "sim/timer.h"
 #include "sim/trace.h"
 
 namespace sim {
@@ -31,23 +34,31 @@ class Cpu {
   // Work to run on a CPU. Embed it in the model object that owns the work.
   class Work : public Event {
    public:
-    enum class Level : uint8_t { kTask, kIrq };
+    enum class Level : uint8_t { kIrq = 0, kTask = 1 };
     explicit Work(Level level = Level::kTask) : level_(level) {}
     void set_cpu(Cpu* c) { cpu_ = c; }
     Cpu* cpu() const { return cpu_; }
+    Level level() const { return level_; }
     virtual void run(Cpu& cpu) = 0;
     void fire() final;
+    // Due: scheduled on the clock, or waiting on the CPU's run queue.
+    bool scheduled() const { return pending() || queued_; }
 
    protected:
     ~Work() = default;
 
    private:
+    friend class Cpu;
     Cpu* cpu_ = nullptr;
+    Work* rq_next_ = nullptr;
+    bool queued_ = false;
     Level level_;
   };
 
   Cpu(Scheduler& sched, Tracer tracer, uint16_t index)
-      : sched_(&sched), tracer_(tracer), index_(index) {}
+      : sched_(&sched), tracer_(tracer), index_(index), free_event_(this) {}
+  Cpu(const Cpu&) = delete;
+  Cpu& operator=(const Cpu&) = delete;
 
   uint16_t index() const { return index_; }
   Scheduler& sched() const { return *sched_; }
@@ -55,8 +66,8 @@ class Cpu {
 
   // The CPU's notion of now: its local clock inside a run, else the
   // scheduler's time.
-  Time now() const { return depth_ > 0 ? clock_ : sched_->now(); }
-  bool running() const { return depth_ > 0; }
+  Time now() const { return running_ ? clock_ : sched_->now(); }
+  bool running() const { return running_; }
   // Advances the local clock by the cost of a kernel step.
   void charge(Duration d) {
     clock_ += d;
@@ -64,57 +75,92 @@ class Cpu {
   }
   Time busy_until() const { return busy_until_; }
   Duration busy_time() const { return busy_time_; }
+  // Works waiting for the CPU right now.
+  uint32_t runqueue_length() const { return rq_len_; }
 
   // Runs `w` on this CPU at `when` (or as soon as the CPU is free).
   void submit(Work& w, Time when) {
     w.set_cpu(this);
+    if (w.queued_) return;  // already waiting to run
     sched_->schedule(w, when);
   }
+  // Takes `w` off the clock and off the run queue.
+  void cancel(Work& w);
 
  private:
-  friend class Work;
+  void enqueue(Work& w);
+  void dispatch();
+  void run_work(Work& w, Time t);
+
   Scheduler* sched_;
   Tracer tracer_;
   uint16_t index_;
-  int depth_ = 0;        // nesting: an IRQ inside a task run
-  Time clock_;           // the local clock while running
-  Time busy_until_;      // when the CPU is next free for task-level work
-  Time irq_until_;       // when the current interrupt-level run ends
-  Duration busy_time_;   // total simulated time spent running
+  bool running_ = false;
+  Time clock_;          // the local clock while running
+  Time busy_until_;     // when the current run ends
+  Duration busy_time_;  // total simulated time spent running
+  // Run queue: interrupt level first, then tasks; FIFO within a level.
+  Work* head_[2] = {nullptr, nullptr};
+  Work* tail_[2] = {nullptr, nullptr};
+  uint32_t rq_len_ = 0;
+  MemberEvent<Cpu, &Cpu::dispatch> free_event_;
 };
 
 inline void Cpu::Work::fire() {
   Cpu& c = *cpu_;
   const Time t = c.sched_->now();
-  if (level_ == Level::kTask && (c.busy_until_ > t || c.depth_ > 0)) {
-    // The CPU is busy: run when it is free, behind what is already there.
-    c.sched_->schedule(*this, c.busy_until_ > t ? c.busy_until_ : t);
-    return;
+  if (c.running_ || c.busy_until_ > t || c.rq_len_ > 0)
+    c.enqueue(*this);  // busy, or others are waiting first
+  else
+    c.run_work(*this, t);
+}
+
+inline void Cpu::enqueue(Work& w) {
+  const int l = static_cast<int>(w.level_);
+  w.queued_ = true;
+  w.rq_next_ = nullptr;
+  if (tail_[l]) tail_[l]->rq_next_ = &w; else head_[l] = &w;
+  tail_[l] = &w;
+  ++rq_len_;
+  if (!free_event_.pending())
+    sched_->schedule(free_event_, busy_until_ > sched_->now() ? busy_until_ : sched_->now());
+}
+
+inline void Cpu::dispatch() {
+  Work* w = head_[0] ? head_[0] : head_[1];
+  if (!w) return;
+  const int l = static_cast<int>(w->level_);
+  head_[l] = w->rq_next_;
+  if (!head_[l]) tail_[l] = nullptr;
+  w->rq_next_ = nullptr;
+  w->queued_ = false;
+  --rq_len_;
+  run_work(*w, sched_->now());
+}
+
+inline void Cpu::run_work(Work& w, Time t) {
+  clock_ = t;
+  running_ = true;
+  w.run(*this);
+  running_ = false;
+  busy_until_ = clock_;
+  if (rq_len_ > 0 && !free_event_.pending()) sched_->schedule(free_event_, busy_until_);
+}
+
+inline void Cpu::cancel(Work& w) {
+  sched_->cancel(w);
+  if (!w.queued_) return;
+  const int l = static_cast<int>(w.level_);
+  Work* prev = nullptr;
+  for (Work* p = head_[l]; p; prev = p, p = p->rq_next_) {
+    if (p != &w) continue;
+    if (prev) prev->rq_next_ = p->rq_next_; else head_[l] = p->rq_next_;
+    if (tail_[l] == p) tail_[l] = prev;
+    break;
   }
-  if (level_ == Level::kIrq && c.depth_ == 0 && c.irq_until_ > t) {
-    // Another interrupt-level run is still going on this CPU.
-    c.sched_->schedule(*this, c.irq_until_);
-    return;
-  }
-  const Time saved_clock = c.clock_;
-  const int saved_depth = c.depth_;
-  c.clock_ = t;
-  ++c.depth_;
-  run(c);
-  const Duration spent = c.clock_ - t;
-  c.depth_ = saved_depth;
-  if (saved_depth > 0) {
-    c.clock_ = saved_clock + spent;  // a nested run delays the interrupted one
-  }
-  if (level_ == Level::kIrq) {
-    if (saved_depth == 0) c.irq_until_ = t + spent;
-    if (c.busy_until_ > t)
-      c.busy_until_ = c.busy_until_ + spent;  // preempted work finishes later
-    else
-      c.busy_until_ = t + spent;
-  } else if (saved_depth == 0) {
-    c.busy_until_ = t + spent;
-  }
+  w.queued_ = false;
+  w.rq_next_ = nullptr;
+  --rq_len_;
 }
 
 // function_graph-style scope: "fn() {" at construction, "}" with the time it

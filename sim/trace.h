@@ -63,7 +63,7 @@ struct TraceRecord {
   const char* fn = "";   // kernel function or tracepoint name
   const char* fmt = "";  // fmt-style text with {} for each arg
   uint64_t skb = 0;      // stable skb id, 0 = none
-  TraceArg args[6];
+  TraceArg args[8];
 };
 
 class TraceSink {
@@ -125,7 +125,7 @@ class Tracer {
   template <class... A>
   void emit(TraceKind kind, Time t, uint16_t step, const char* fn, uint64_t skb, const char* fmt,
             A... args) const {
-    static_assert(sizeof...(A) <= 6, "a tracepoint carries at most six values");
+    static_assert(sizeof...(A) <= 8, "a tracepoint carries at most eight values");
     TraceRecord r;
     r.t = t;
     r.host = host_;

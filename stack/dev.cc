@@ -349,7 +349,7 @@ void Dev::raise_softirq(Cpu& cpu, Softirq nr) {
   sd.pending |= 1u << nr;
   // Inside a softirq run the restart loop picks it up; otherwise the run
   // happens at irq_exit()/local_bh_enable(), i.e. now on this CPU.
-  if (!sd.in_softirq && !sd.work->pending()) cpu.submit(*sd.work, cpu.now());
+  if (!sd.in_softirq && !sd.work->scheduled()) cpu.submit(*sd.work, cpu.now());
 }
 
 // __do_softirq(): handle pending softirqs, restarting while new ones are
@@ -369,7 +369,7 @@ void Dev::do_softirq(Cpu& cpu) {
     if (--restart == 0 || cpu.now() >= end) break;
   }
   sd.in_softirq = false;
-  if (sd.pending && !sd.work->pending()) cpu.submit(*sd.work, cpu.now());
+  if (sd.pending && !sd.work->scheduled()) cpu.submit(*sd.work, cpu.now());
 }
 
 // net_tx_action(): run every qdisc on this CPU's output queue.

@@ -46,9 +46,11 @@ SkBuff* SkbPool::alloc(uint32_t size, sim::Time now) {
   skb->mac_header = skb->network_header = skb->transport_header = kSkbHeadroom;
   skb->id = ++created_;
   skb->tstamp = now;
-  // SKB_TRUESIZE(): the kmalloc bucket holding headroom, data and
-  // skb_shared_info (320 bytes), plus struct sk_buff (256 with alignment).
-  uint32_t need = kSkbHeadroom + size + 320;
+  // SKB_TRUESIZE(): the kmalloc bucket holding the kernel's usual headroom
+  // (NET_SKB_PAD + hard header, ~64 bytes), data and skb_shared_info (320
+  // bytes), plus struct sk_buff (256 with alignment). The model's own
+  // headroom is larger but not charged, so buffer limits count as Linux's.
+  uint32_t need = 64 + size + 320;
   uint32_t bucket = 512;
   while (bucket < need && bucket < 65536) bucket <<= 1;
   if (bucket < need) bucket = need;

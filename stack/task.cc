@@ -39,7 +39,7 @@ void Task::wake(sim::Cpu& waker) {
   blocked_time += waker.now() - blocked_since_;
   waker.charge(host_.costs.wakeup / 2);  // try_to_wake_up(), on the waker's CPU
   // Runnable now: an earlier-armed timeout (a sleep) is pulled in.
-  if (!pending() || when() > waker.now()) cpu().sched().schedule(*this, waker.now());
+  if (!scheduled() || (pending() && when() > waker.now())) cpu().sched().schedule(*this, waker.now());
 }
 
 void Task::run(sim::Cpu& c) {

@@ -41,10 +41,12 @@ class TimerList final : public sim::Cpu::Work {
   }
   // del_timer(): true if it was pending.
   bool del() {
-    bool was = pending();
-    cpu()->sched().cancel(*this);
+    bool was = scheduled();
+    cpu()->cancel(*this);
     return was;
   }
+  // timer_pending(): armed, or expired and waiting for its CPU.
+  bool timer_pending() const { return scheduled(); }
   sim::Time expires() const { return when(); }
 
   void run(sim::Cpu& c) override { fn_(owner_, c); }

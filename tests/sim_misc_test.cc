@@ -79,7 +79,7 @@ struct ChargeWork final : Cpu::Work {
 };
 }  // namespace
 
-TEST_CASE("a busy CPU delays task work; IRQs preempt and push it out", "[sim][cpu]") {
+TEST_CASE("a busy CPU queues work; interrupt level goes first", "[sim][cpu]") {
   Scheduler s;
   TraceBus bus;
   Collect sink;
@@ -90,11 +90,11 @@ TEST_CASE("a busy CPU delays task work; IRQs preempt and push it out", "[sim][cp
   ChargeWork a(us(10)), b(us(5)), irq(us(2), Cpu::Work::Level::kIrq);
   cpu.submit(a, Time::zero());
   cpu.submit(b, Time::zero() + us(3));    // CPU busy until 10 us: waits
-  cpu.submit(irq, Time::zero() + us(4));  // preempts: runs at 4 us
+  cpu.submit(irq, Time::zero() + us(4));  // waits too, but goes before b
   s.run_until(Time::zero() + ms(1));
   CHECK(a.starts == std::vector<int64_t>{0});
-  CHECK(irq.starts == std::vector<int64_t>{4000});
-  // a ran 0..10, the IRQ stole 2 us, so b starts at 12 us.
+  CHECK(irq.starts == std::vector<int64_t>{10000});
+  // a ran 0..10, the IRQ 10..12, so b starts at 12 us.
   CHECK(b.starts == std::vector<int64_t>{12000});
   CHECK(cpu.busy_time() == us(17));
   // Each run traced an enter and an exit with its duration.
