@@ -1,6 +1,7 @@
 #include "tools/trace_format.h"
 
 #include <charconv>
+#include <iterator>
 
 namespace tools {
 
@@ -146,7 +147,7 @@ void append_detail(std::string& out, const sim::TraceRecord& r) {
       return;
     }
     const bool hex = end - p == 3 && p[1] == ':' && p[2] == 'x';
-    if (next >= r.nargs || next >= 4) {
+    if (next >= r.nargs || next >= static_cast<int>(std::size(r.args))) {
       out += "{?}";
     } else {
       const sim::TraceArg& a = r.args[next];

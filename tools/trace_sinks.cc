@@ -2,6 +2,7 @@
 // own files). JSON is written by hand from integers and escaped strings:
 // faster than building a DOM per record, and byte-identical across runs.
 #include <algorithm>
+#include <iterator>
 #include <ostream>
 
 #include "stack/steps.h"
@@ -90,7 +91,7 @@ void JsonlSink::record(const sim::TraceRecord& r) {
   }
   if (r.nargs > 0) {
     s += ",\"args\":[";
-    for (int i = 0; i < r.nargs && i < 4; ++i) {
+    for (size_t i = 0; i < r.nargs && i < std::size(r.args); ++i) {
       if (i > 0) s.push_back(',');
       json_arg(s, r.args[i]);
     }

@@ -20,6 +20,8 @@
 //   ... run ...
 //   bus.finish();   // closes Perfetto's JSON array, flushes pending lines
 //
+// (args beyond r.nargs are ignored; the count follows sim::TraceRecord.)
+//
 // Sample TextSink output (ftrace function_graph shape, one line per record):
 //   # STEP      TIME(s)       HOST   TRACK                  SKB     DURATION  |  CALLS
 //     IP-03      0.000012345  h1     cpu0                   7                 |  ip_local_out() {
