@@ -283,9 +283,10 @@ class Loader {
   void assign_macs();
   void apply_link_rates();
 
-  bool claim_name(const std::string& name, const YAML::Node& n, const std::string& path) {
-    auto [it, fresh] = names_.emplace(name, path);
-    if (!fresh) error(n, path, quoted(name) + " is already the name of " + it->second);
+  // Hosts and switches share one namespace (link ends name either).
+  bool claim_name(const std::string& name, const YAML::Node& n, const std::string& owner) {
+    auto [it, fresh] = names_.emplace(name, owner);
+    if (!fresh) error(n, owner + ".name", quoted(name) + " is already the name of " + it->second);
     return fresh;
   }
 

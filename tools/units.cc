@@ -150,6 +150,8 @@ std::string read_decimal(std::string_view s, Decimal& d) {
     }
   }
   d.rest = trim(s.substr(i));
+  if (!d.rest.empty() && (d.rest.front() == '.' || std::isdigit(static_cast<unsigned char>(d.rest.front()))))
+    return "bad number " + quoted(s);
   return "";
 }
 
