@@ -3,6 +3,7 @@
 // diagnostics listed (text, line, column), never a crash.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -525,4 +526,47 @@ TEST_CASE("a file that cannot be opened", "[scenario]") {
   LoadResult r = load_scenario("tests/data/no_such_file.yaml");
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].to_string() == "tests/data/no_such_file.yaml: cannot open the file");
+}
+
+namespace {
+// The ```yaml blocks of a Markdown file, in order.
+std::vector<std::string> yaml_blocks(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> blocks;
+  std::string line, cur;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside && line == "```yaml") {
+      inside = true;
+      cur.clear();
+    } else if (inside && line == "```") {
+      inside = false;
+      blocks.push_back(cur);
+    } else if (inside) {
+      cur += line + "\n";
+    }
+  }
+  return blocks;
+}
+}  // namespace
+
+TEST_CASE("the examples in scenarios/README.md are valid", "[scenario][docs]") {
+  std::vector<std::string> blocks = yaml_blocks("scenarios/README.md");
+  REQUIRE(blocks.size() >= 15);
+  int complete = 0;
+  for (const std::string& b : blocks) {
+    INFO(b);
+    // A complete scenario: the first line that is not a comment opens `simulation:`.
+    size_t pos = 0;
+    while (pos < b.size() && b[pos] == '#') pos = b.find('\n', pos) + 1;
+    LoadResult r = load_scenario_from_string(b, "README.md");
+    if (b.compare(pos, 11, "simulation:") == 0 && b.find("hosts:") != std::string::npos) {
+      complete++;
+      CHECK(r.error_text() == "");
+    } else {
+      // A fragment: at least well-formed YAML.
+      for (const Diagnostic& d : r.errors) CHECK(d.message.rfind("YAML syntax error", 0) != 0);
+    }
+  }
+  CHECK(complete >= 2);
 }
