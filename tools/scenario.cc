@@ -198,7 +198,7 @@ class Loader {
     }
     remember(path, n);
     for (auto it = n.begin(); it != n.end(); ++it) {
-      const YAML::Node& k = it->first;
+      const YAML::Node k = it->first;  // a copy: it-> yields a temporary
       if (!k.IsScalar()) {
         error(k, path, "a key must be a plain name, got " + describe(k));
         continue;
@@ -443,7 +443,7 @@ void Loader::load_sysctls(const YAML::Node& n, const std::string& path, HostSpec
     }
     // Vector sysctls may be a YAML list too: [4096, 16384, 4194304].
     std::string v;
-    const YAML::Node& val = it->second;
+    const YAML::Node val = it->second;
     if (val.IsScalar()) {
       v = val.Scalar();
     } else if (val.IsSequence() && std::all_of(val.begin(), val.end(), [](const YAML::Node& x) { return x.IsScalar(); })) {
