@@ -513,13 +513,22 @@ TEST_CASE("loading never throws on odd input", "[scenario]") {
       "---\n---\n",
       std::string("simulation: {stop: 1s}\x00\x01\xff\n", 26),
   };
-  for (const std::string& in : inputs) {
-    INFO(in);
+  std::vector<std::string> all = inputs;
+  all.push_back(std::string(100000, '['));                                          // deep nesting
+  all.push_back("a: " + std::string(3000, '{') + "b: 1" + std::string(3000, '}'));  // deep maps
+  for (const std::string& in : all) {
+    INFO(in.substr(0, 200));
     LoadResult r;
     REQUIRE_NOTHROW(r = load_scenario_from_string(in, "odd.yaml"));
     CHECK_FALSE(r.ok());
     for (const Diagnostic& d : r.errors) CHECK(d.to_string().rfind("odd.yaml", 0) == 0);
   }
+}
+
+TEST_CASE("YAML nesting beyond yaml-cpp's limit is a plain error", "[scenario]") {
+  std::vector<std::string> e = errors_of(std::string(100000, '['));
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].find(": YAML nesting is too deep") != std::string::npos);
 }
 
 TEST_CASE("a file that cannot be opened", "[scenario]") {
