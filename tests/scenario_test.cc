@@ -227,6 +227,12 @@ links:
         "t.yaml:11:77: apps[1].rate: bad packet rate \"10kpps\" (write e.g. 1000pps)",
         "t.yaml:11:91: apps[1].stop: after the end of the simulation (simulation.stop)",
         "t.yaml:12:60: apps[2].cc: unknown congestion control \"bbr\" (known: cubic, reno)"}},
+      {"apps: two sockets on one port", kBase + R"(apps:
+  - {kind: udp_sink, host: b, port: 9000}
+  - {kind: tcp_sink, host: b, port: 9000}
+  - {kind: udp_sender, host: b, dst: 10.0.0.1, dport: 9, size: 1, sport: 9000}
+)",
+       {"t.yaml:12:74: apps[2].sport: 9000/udp on b is already bound by apps[0]"}},
       {"apps: unreachable destination (auto routes)", kBase + "apps:\n  - {kind: ping, host: a, dst: 10.0.9.2}\n",
        {"t.yaml:10:32: apps[0].dst: host a cannot reach 10.0.9.2: no path"}},
       {"routes: mode, gateway off-link, host bits", R"(simulation: {stop: 1s}

@@ -97,6 +97,7 @@ LoadResult Loader::run(const YAML::Node& root) {
     if (const Field* f = top.get("outputs")) load_outputs(f->value);
 
     check_addresses();
+    check_ports();
     assign_macs();
     apply_link_rates();
     if (errs_.empty()) {
@@ -392,6 +393,7 @@ void Loader::load_app(const YAML::Node& n, const std::string& path) {
   // Routes run only on a clean file, where every app was kept: apps[i] in
   // their messages is then the i-th app written.
   sc_.apps.push_back(std::move(a));
+  app_paths_.push_back(path);
 }
 
 void Loader::load_outputs(const YAML::Node& n) {
@@ -467,6 +469,26 @@ void Loader::load_outputs(const YAML::Node& n) {
 }
 
 // Addresses: unique across hosts, no two overlapping subnets on one host.
+// Two sockets of one protocol cannot bind one port on one host (the second
+// bind() would fail with EADDRINUSE before anything interesting happens).
+void Loader::check_ports() {
+  std::map<std::tuple<int, bool, uint16_t>, std::string> bound;  // (host, tcp?, port) -> app path
+  for (size_t i = 0; i < sc_.apps.size(); i++) {
+    const AppSpec& a = sc_.apps[i];
+    uint16_t port = 0;
+    bool tcp = false;
+    const char* key = "port";
+    if (auto* p = std::get_if<UdpSinkParams>(&a.params)) port = p->port;
+    else if (auto* q = std::get_if<TcpSinkParams>(&a.params)) port = q->port, tcp = true;
+    else if (auto* u = std::get_if<UdpSenderParams>(&a.params); u && u->sport) port = *u->sport, key = "sport";
+    if (port == 0 || a.host_index < 0) continue;
+    auto [it, fresh] = bound.emplace(std::make_tuple(a.host_index, tcp, port), app_paths_[i]);
+    if (!fresh)
+      error_path(app_paths_[i] + "." + key, std::to_string(port) + (tcp ? "/tcp" : "/udp") + " on " + a.host +
+                                                " is already bound by " + it->second);
+  }
+}
+
 void Loader::check_addresses() {
   std::map<uint32_t, std::string> owner;  // address -> "h1:eth0"
   for (size_t hi = 0; hi < sc_.hosts.size(); hi++) {

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "stack/steps.h"
@@ -231,6 +232,7 @@ class Loader {
   void load_app(const YAML::Node& n, const std::string& path);
   void load_outputs(const YAML::Node& n);
   void check_addresses();
+  void check_ports();
   void assign_macs();
   void apply_link_rates();
 
@@ -247,6 +249,7 @@ class Loader {
   std::map<std::string, std::string> names_;  // host and switch names -> where defined
   std::set<std::pair<size_t, size_t>> nic_rate_written_;  // (host, interface) with nic.line_rate written
   std::map<std::string, std::string> link_ends_;  // "node:port" -> link path using it
+  std::vector<std::string> app_paths_;  // the written path of each kept app
   bool stop_known_ = false;
 };
 
