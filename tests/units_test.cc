@@ -92,6 +92,10 @@ TEST_CASE("times: exact nanoseconds, tc's spellings", "[units]") {
   CHECK(ns("12.5us") == 12500);
   CHECK(ns("1e-3s") == 1000000);
   CHECK(ns("9223372036s") == 9223372036000000000);
+  // Trailing zeros do not count against the 19 significant digits.
+  CHECK(ns("0.1000000000000000000000000s") == 100000000);
+  CHECK(ns("1.0500ms") == 1050000);
+  CHECK(parse_time("1.23456789012345678901s").error == "too many digits: \"1.23456789012345678901s\"");
 }
 
 TEST_CASE("times: errors", "[units]") {

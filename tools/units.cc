@@ -108,12 +108,22 @@ std::string read_decimal(std::string_view s, Decimal& d) {
   if (s.front() == '+') s.remove_prefix(1);
   size_t i = 0;
   int digits = 0;
+  int zeros = 0;  // trailing fraction zeros not yet folded in: "1.500" is 15e-1
   bool any = false;
   auto take_digit = [&](char c, bool fraction) -> bool {
     any = true;
     if (d.mant == 0 && c == '0') {  // leading zeros carry no precision
       if (fraction) d.exp10--;
       return true;
+    }
+    if (fraction && c == '0') {
+      zeros++;
+      return true;
+    }
+    for (; zeros > 0; zeros--) {
+      if (++digits > 19) return false;
+      d.mant *= 10;
+      d.exp10--;
     }
     if (++digits > 19) return false;  // beyond what 64 bits hold exactly
     d.mant = d.mant * 10 + static_cast<uint64_t>(c - '0');
