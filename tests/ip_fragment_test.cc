@@ -357,9 +357,10 @@ TEST_CASE("reassembly in order gives back the original bytes", "[ipdefrag]") {
 
   CHECK(defrag.ip_defrag(w.cpu, to_skb(w.pool, fr[0], &w.eth0)) == nullptr);
   CHECK(defrag.queue_count() == 1);
-  // A queue costs sizeof(struct ipq) plus each fragment's truesize
-  // (1500 bytes + the pool's 256 of overhead).
-  CHECK(defrag.mem() == IpDefrag::kIpqSize + 1500 + 256);
+  // A queue costs sizeof(struct ipq) plus each fragment's truesize: a
+  // 1500-byte skb sits in a 2048-byte kmalloc bucket (64 headroom + 1500 +
+  // 320 shared info) plus 256 of struct sk_buff = 2304.
+  CHECK(defrag.mem() == IpDefrag::kIpqSize + 2304);
   CHECK(defrag.ip_defrag(w.cpu, to_skb(w.pool, fr[1], &w.eth0)) == nullptr);
   SkBuff* whole = defrag.ip_defrag(w.cpu, to_skb(w.pool, fr[2], &w.eth0));
   REQUIRE(whole != nullptr);
@@ -607,8 +608,8 @@ TEST_CASE("without its first fragment a queue times out with no ICMP", "[ipdefra
 }
 
 TEST_CASE("above ipfrag_high_thresh every fragment is refused", "[ipdefrag]") {
-  // Threshold 3000 bytes. Fragment 1: mem 0 -> 192 + 1756 = 1948.
-  // Fragment 2: 1948 <= 3000, accepted -> 3704. Fragment 3: 3704 > 3000,
+  // Threshold 3000 bytes. Fragment 1: mem 0 -> 192 + 2304 = 2496.
+  // Fragment 2: 2496 <= 3000, accepted -> 4800. Fragment 3: 4800 > 3000,
   // refused, although it would have completed the datagram.
   World w;
   Ops ops;
@@ -618,9 +619,9 @@ TEST_CASE("above ipfrag_high_thresh every fragment is refused", "[ipdefrag]") {
   const std::vector<uint8_t> d = udp_datagram(3000);
   auto fr = three_fragments(w, d);
   CHECK(defrag.ip_defrag(w.cpu, to_skb(w.pool, fr[0])) == nullptr);
-  CHECK(defrag.mem() == 1948);
+  CHECK(defrag.mem() == 2496);
   CHECK(defrag.ip_defrag(w.cpu, to_skb(w.pool, fr[1])) == nullptr);
-  CHECK(defrag.mem() == 3704);
+  CHECK(defrag.mem() == 4800);
   CHECK(defrag.ip_defrag(w.cpu, to_skb(w.pool, fr[2])) == nullptr);
   CHECK(w.pool.dropped(DropReason::FRAG_MEM_LIMIT) == 1);
   CHECK(w.ip(IpMibField::ReasmFails) == 1);

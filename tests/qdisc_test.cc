@@ -714,7 +714,9 @@ TEST_CASE("fq_codel: overflow drops half the fattest flow's backlog", "[qdisc][f
   CHECK(q->stats.drops == 8);
   CHECK(fq.drop_overlimit() == 8);
   CHECK(fq.flow(ba - 1).cvars.count == 8);  // CoDel told to signal harder
-  CHECK(fq.memory_usage() == 13 * (1514 + 256));
+  // truesize of a 1514-byte skb: a 2048-byte kmalloc bucket (64 + 1514 +
+  // 320) plus 256 of struct sk_buff.
+  CHECK(fq.memory_usage() == 13 * 2304);
   // Now fill A until it overflows its own flow: NET_XMIT_CN.
   int rc = NET_XMIT_SUCCESS;
   for (int i = 0; i < 8 && rc == NET_XMIT_SUCCESS; ++i) rc = q->enqueue(make_udp(env.pool, t0, Udp{.sport = pa}), t0);
@@ -733,7 +735,7 @@ TEST_CASE("fq_codel: overflow drops half the fattest flow's backlog", "[qdisc][f
 TEST_CASE("fq_codel: memory_limit counts truesize", "[qdisc][fq_codel]") {
   FakeEnv env;
   QdiscSpec s = kind("fq_codel");
-  s.memory_limit = 10 * (1514 + 256);  // ten frames of truesize
+  s.memory_limit = 10 * 2304;  // ten frames of truesize (see above)
   auto q = make(env, s);
   for (int i = 0; i < 11; ++i) q->enqueue(make_udp(env.pool, t0, Udp{}), t0);
   // One flow of 11 frames: half its backlog = 5.5 frames -> 6 dropped.
