@@ -30,6 +30,8 @@ Host::Host(SimEnv env, HostConfig cfg)
   defrag = std::make_unique<IpDefrag>(env_.sched, env_.pool, sysctl, jiffies, mib.ip);
   ip = std::make_unique<Ip>(*this);
   icmp = std::make_unique<Icmp>(*this);
+  defrag->set_ops(icmp.get());
+  defrag->set_tracer(cpus_[0]->tracer());
   udp = std::make_unique<Udp>(*this);
   inet = std::make_unique<Inet>(*this);
   sys = std::make_unique<Syscalls>(*this);

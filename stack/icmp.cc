@@ -33,6 +33,11 @@ constexpr int kIcmpMsgsBurst = 50;           // net.ipv4.icmp_msgs_burst
 
 Icmp::Icmp(Host& host) : host_(host) {}
 
+void Icmp::frag_time_exceeded(const SkBuff& head) {
+  // The expiry runs in the timer softirq; the model charges it to CPU 0.
+  send_error(host_.cpu(0), &head, IcmpHdr::kTimeExceeded, 1 /* ICMP_EXC_FRAGTIME */, 0);
+}
+
 // icmp_global_allow(): a host-wide token bucket.
 bool Icmp::global_allow(sim::Time now) {
   const int64_t delta_ns = std::min<int64_t>((now - global_stamp_).ns(), 1000000000);

@@ -15,6 +15,7 @@
 #include <map>
 
 #include "sim/cpu.h"
+#include "stack/ip_fragment.h"
 #include "stack/skbuff.h"
 
 namespace stack {
@@ -22,9 +23,12 @@ namespace stack {
 class Host;
 struct Sock;
 
-class Icmp {
+class Icmp final : public DefragOps {
  public:
   explicit Icmp(Host& host);
+
+  // ip_expire(): a fragment queue timed out holding its first fragment.
+  void frag_time_exceeded(const SkBuff& head) override;
 
   // icmp_send(): an error about `orig` (data at its IP header) back to its
   // source. Does not consume `orig`.

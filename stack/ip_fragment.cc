@@ -524,4 +524,10 @@ void IpDefrag::expire(Ipq* q) {
   purge(q, DropReason::IP_FRAG_REASM_TIMEOUT);
 }
 
+uint64_t IpDefrag::queued_skbs() const {
+  uint64_t n = 0;
+  for (const Ipq* q : index_) n += q->nfrags;
+  return n;
+}
+
 }  // namespace stack

@@ -141,6 +141,8 @@ class IpDefrag {
   SkBuff* ip_defrag(sim::Cpu& cpu, SkBuff* skb);
 
   size_t queue_count() const { return index_.size(); }
+  // Fragments held in all queues (for the conservation check).
+  uint64_t queued_skbs() const;
   int64_t mem() const { return mem_; }  // frag_mem_limit()
   // When the queue for this datagram expires (the timer wheel's tick),
   // Time::max() if there is none.
