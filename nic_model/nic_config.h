@@ -40,9 +40,22 @@ struct NicConfig {
   uint32_t pcie_tlp_overhead = 24;      // bytes per TLP (header, framing, LCRC, DLLP share)
   sim::Duration pcie_read_latency = sim::ns(500);   // round trip of a DMA read to host memory
   sim::Duration mmio_write_latency = sim::ns(300);  // doorbell: posted write reaching the device
+  // A posted DMA write (RX data, write-back, MSI-X message) becomes visible
+  // in host memory about half a read round trip after it left the device.
+  sim::Duration pcie_write_latency = sim::ns(250);
   uint32_t dma_max_outstanding_reads = 16;
+  // Descriptors fetched per DMA read at most (the on-die descriptor cache
+  // the 82599 prefetches into; its datasheet gives 40 TX / 32 RX entries
+  // per queue, we use one burst size for both).
+  uint32_t desc_fetch_max = 32;
+  // On-NIC TX packet buffer: data fetched ahead of the MAC (82599:
+  // TXPBSIZE 160 KB with one traffic class, ixgbe_type.h IXGBE_TXPBSIZE_MAX).
+  uint32_t tx_fifo_bytes = 160 * 1024;
+  // Receive promiscuously (no unicast MAC filter), as `ip link set promisc on`.
+  bool promisc = false;
   // Driver CPU costs (charged to the CPU running the driver code).
-  sim::Duration cost_xmit = sim::ns(250);        // ndo_start_xmit per skb (map + descriptors)
+  sim::Duration cost_xmit = sim::ns(200);        // ndo_start_xmit per skb (descriptors, BQL)
+  sim::Duration cost_dma_map = sim::ns(50);      // dma_map_single, no IOMMU (was in cost_xmit)
   sim::Duration cost_tx_clean = sim::ns(100);    // per completed TX descriptor
   sim::Duration cost_rx_packet = sim::ns(300);   // per received frame (build skb, refill)
   sim::Duration cost_irq = sim::ns(1000);        // hard IRQ entry/exit
