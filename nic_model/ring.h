@@ -67,6 +67,15 @@ struct TxDesc {
   uint32_t next_to_watch = 0;  // index of the EOP descriptor (valid when skb)
   uint32_t first = 0;          // on every descriptor: the packet's first one
   DmaOp dma;                   // the data read, then (on the EOP) the write-back
+
+  // Back to a free slot; the embedded DMA op keeps its binding.
+  void clear() {
+    state = TxDescState::kFree;
+    cmd = 0;
+    buf = skb = nullptr;
+    offset = len = bytecount = next_to_watch = first = 0;
+    gso_segs = 0;
+  }
 };
 
 struct RxDesc {

@@ -57,6 +57,7 @@ struct DstEntry;
   X(DEV_READY, "device down")                                                          \
   X(FULL_RING, "NIC ring full")                                                        \
   X(NIC_RX_NO_BUFFER, "NIC had no posted RX buffer (rx_missed)")                       \
+  X(NIC_RX_LENGTH, "NIC dropped a frame longer than MTU + 14 (rx_length_errors)")      \
   X(LINK_LOSS, "lost on the link (random loss)")                                       \
   X(LINK_DOWN, "link has no peer")                                                     \
   X(SWITCH_QUEUE_FULL, "switch port queue full")                                       \
