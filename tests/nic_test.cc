@@ -20,6 +20,7 @@
 #include "sim/cpu.h"
 #include "sim/rng.h"
 #include "stack/skbuff.h"
+#include "stack/steps.h"
 #include "stack/wire.h"
 
 using namespace nic_model;
@@ -135,9 +136,18 @@ bool tcp_checksum_valid(const uint8_t* frame, uint32_t len) {
 // A host: one CPU, a fake device layer, a NetDevice, a NIC and its driver.
 class TestHost final : public stack::DevCore {
  public:
-  TestHost(sim::Scheduler& s, stack::SkbPool& pool, const NicConfig& cfg, uint8_t mac_last)
-      : sched(s), pool_(pool), cpu0(s, sim::Tracer{}, 0), nic(s, pool, cfg, mac(mac_last)),
-        drv(*this, dev, nic), tx_work(this) {
+  TestHost(sim::Scheduler& s, stack::SkbPool& pool, const NicConfig& cfg, uint8_t mac_last,
+           sim::TraceBus* bus = nullptr)
+      : sched(s),
+        pool_(pool),
+        cpu0(s, bus ? sim::Tracer(bus, 0, bus->add_track(0, sim::TrackKind::kCpu, 0, "cpu0"))
+                    : sim::Tracer{},
+             0),
+        nic(s, pool, cfg, mac(mac_last),
+            bus ? sim::Tracer(bus, 0, bus->add_track(0, sim::TrackKind::kNicQueue, 0, "eth0"))
+                : sim::Tracer{}),
+        drv(*this, dev, nic),
+        tx_work(this) {
     dev.name = "eth0";
   }
   void open() { drv.open(sched.now(), 1); }
@@ -983,4 +993,49 @@ TEST_CASE("conservation: every skb is consumed, dropped with a reason, or held",
   p.b.drv.free_rings();
   CHECK(p.pool.alive() == 0);
   CHECK(p.pool.dropped(DropReason::SIM_END) == posted);
+}
+
+// ------------------------------------------------------------------ tracing
+
+namespace {
+struct StepSink final : sim::TraceSink {
+  std::map<uint16_t, int> steps;
+  int depth = 0, min_depth = 0;
+  std::vector<std::string> fns;
+  void record(const sim::TraceRecord& r) override {
+    ++steps[r.step];
+    if (r.kind == sim::TraceKind::kEnter) ++depth;
+    if (r.kind == sim::TraceKind::kExit) --depth;
+    if (depth < min_depth) min_depth = depth;
+    fns.emplace_back(r.fn);
+  }
+};
+}  // namespace
+
+TEST_CASE("every driver and NIC step is traced, enters and exits balance", "[nic][trace]") {
+  sim::TraceBus bus;
+  bus.add_host("h");
+  StepSink sink;
+  bus.subscribe(&sink);
+  sim::Scheduler s;
+  stack::SkbPool pool;
+  LinkConfig lc;
+  Link link(s, pool, lc, sim::Rng(1),
+            sim::Tracer(&bus, 0, bus.add_track(0, sim::TrackKind::kWire, 0, "wire")));
+  NicConfig c = gig();
+  TestHost a(s, pool, c, 1, &bus), b(s, pool, c, 2, &bus);
+  a.nic.attach_link(link, 0);
+  b.nic.attach_link(link, 1);
+  a.open();
+  b.open();
+  for (int i = 0; i < 3; ++i)
+    a.send(make_udp(pool, s.now(), mac(2), mac(1), 100, true), at_us(5));
+  s.run_until(at_us(500));
+  REQUIRE(b.rx.size() == 3);
+  namespace st = stack::step;
+  for (uint16_t step : {st::kNic01, st::kNic02, st::kNic03, st::kNic04, st::kNic05, st::kNic06,
+                        st::kNic07, st::kRx01, st::kRx02, st::kWire})
+    CHECK(sink.steps[step] > 0);
+  CHECK(sink.depth == 0);
+  CHECK(sink.min_depth == 0);
 }
