@@ -24,7 +24,9 @@ IxgbeDriver::IxgbeDriver(stack::DevCore& core, stack::NetDevice& dev, Nic& nic)
   if (cfg_.tso && cfg_.tx_checksum) f |= stack::netif_f::kTso;  // TSO needs checksum offload
   if (cfg_.rx_checksum) f |= stack::netif_f::kRxCsum;
   if (cfg_.gro) f |= stack::netif_f::kGro;
-  dev_.features = f;
+  const uint64_t owned = stack::netif_f::kHwCsum | stack::netif_f::kTso |
+                         stack::netif_f::kRxCsum | stack::netif_f::kGro;
+  dev_.features = (dev_.features & ~owned) | f;
   if (dev_.tx.empty()) {
     dev_.tx.resize(nic.num_tx_queues());
     for (uint16_t q = 0; q < dev_.tx.size(); ++q) {
@@ -50,12 +52,18 @@ IxgbeDriver::IxgbeDriver(stack::DevCore& core, stack::NetDevice& dev, Nic& nic)
 
 IxgbeDriver::~IxgbeDriver() = default;
 
+void IxgbeDriver::set_ringparam(uint32_t tx, uint32_t rx) {
+  assert(!opened_ && "ixgbe_set_ringparam: bring the interface down first");
+  nic_.set_ring_sizes(tx, rx);
+}
+
 void IxgbeDriver::set_irq_affinity(uint16_t vector, uint16_t cpu) {
   affinity_[vector] = cpu;
   affinity_set_[vector] = true;
 }
 
 void IxgbeDriver::open(sim::Time now, uint16_t num_cpus) {
+  opened_ = true;
   for (uint16_t v = 0; v < qv_.size(); ++v) {
     const uint16_t c = affinity_set_[v] ? affinity_[v] : static_cast<uint16_t>(v % num_cpus);
     qv_[v]->napi.cpu = c;

@@ -69,6 +69,8 @@ class IxgbeDriver final : public stack::NetDeviceOps, public IrqHandler {
   IxgbeDriver(stack::DevCore& core, stack::NetDevice& dev, Nic& nic);
   ~IxgbeDriver() override;
 
+  // ethtool -G: ring sizes, before open().
+  void set_ringparam(uint32_t tx, uint32_t rx);
   // ixgbe_open(): posts RX buffers (a full ring less one) and binds each
   // vector to a CPU: vector v runs on CPU affinity(v), by default v % cpus
   // (ixgbe's affinity hints spread vectors over CPUs this way).
@@ -111,6 +113,7 @@ class IxgbeDriver final : public stack::NetDeviceOps, public IrqHandler {
   NicConfig cfg_;
   uint32_t rx_buf_len_ = kRxBuffer2K;
   bool xmit_more_ = false;
+  bool opened_ = false;
   std::vector<std::unique_ptr<QVector>> qv_;
   std::vector<uint16_t> affinity_;
   std::vector<bool> affinity_set_;

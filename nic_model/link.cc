@@ -7,7 +7,7 @@ namespace nic_model {
 
 Link::Link(sim::Scheduler& sched, stack::SkbPool& pool, const LinkConfig& cfg, sim::Rng loss,
            sim::Tracer tracer)
-    : sched_(sched), pool_(pool), cfg_(cfg), loss_(loss), tracer_(tracer) {
+    : sched_(sched), pool_(pool), cfg_(cfg), rate_bps_(cfg.rate_bps), loss_(loss), tracer_(tracer) {
   for (int s = 0; s < 2; ++s) {
     dir_[s].link = this;
     dir_[s].from_side = s;

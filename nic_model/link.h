@@ -7,10 +7,11 @@
 // gives the same losses every run) and ends the frame as LINK_LOSS; a side
 // with nothing attached ends it as LINK_DOWN.
 //
-// Rate: the link has one rate (LinkConfig.rate_bps, the cable / partner
-// speed). A NIC attached to it serialises at the slower of its own line
-// rate and the link's (what autonegotiation settles on), so the link itself
-// never needs to queue: a frame handed to it is already serialised.
+// Rate: the link has one rate: LinkConfig.rate_bps, lowered to the line
+// rate of a slower NIC attached to it (what autonegotiation settles on).
+// Both ends serialise at that rate (the NIC's MAC and a switch port read
+// rate() when a frame starts), so the link itself never queues: a frame
+// handed to it is already serialised.
 //
 // Frames in flight are skbs from the same SkbPool as everything else: the
 // transmitting NIC's skb still belongs to its driver until TX clean, so the
@@ -49,8 +50,15 @@ class Link {
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
 
-  void attach(int side, Port* port) { dir_[side].from_side = side; peer_[side] = port; }
-  sim::Rate rate() const { return sim::Rate{cfg_.rate_bps}; }
+  // Attaches `port` to `side`. `max_bps`: the fastest the port's MAC can
+  // go; the link then runs at the slower of that and its configured rate
+  // (autonegotiation settles on the best common speed), and both ends
+  // serialise at rate().
+  void attach(int side, Port* port, uint64_t max_bps = UINT64_MAX) {
+    peer_[side] = port;
+    if (max_bps < rate_bps_) rate_bps_ = max_bps;
+  }
+  sim::Rate rate() const { return sim::Rate{rate_bps_}; }
   const LinkConfig& config() const { return cfg_; }
 
   // The last bit of `frame` left `side` now. Takes ownership.
@@ -73,6 +81,7 @@ class Link {
   sim::Scheduler& sched_;
   stack::SkbPool& pool_;
   LinkConfig cfg_;
+  uint64_t rate_bps_;
   sim::Rng loss_;
   sim::Tracer tracer_;
   Port* peer_[2] = {nullptr, nullptr};

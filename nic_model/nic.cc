@@ -81,11 +81,10 @@ void Nic::set_ring_sizes(uint32_t tx, uint32_t rx) {
 void Nic::attach_link(Link& link, int side) {
   link_ = &link;
   link_side_ = side;
-  link.attach(side, this);
-  // Autonegotiation settles on the slower of the two: the MAC runs at the
-  // link's rate when that is below its own.
-  const uint64_t r = link.rate().bps < cfg_.line_rate_bps ? link.rate().bps : cfg_.line_rate_bps;
-  mac_ser_.set_rate(sim::Rate{r});
+  // Autonegotiation settles on the slower of the two: the link takes our
+  // line rate as a ceiling, and the MAC follows the link (mac_start()).
+  link.attach(side, this, cfg_.line_rate_bps);
+  mac_ser_.set_rate(link.rate());
 }
 
 // ------------------------------------------------------------------ MMIO
@@ -306,6 +305,8 @@ void Nic::mac_start() {
     if (!mac_start_event_.pending()) sched_.schedule(mac_start_event_, mac_free_at_);
     return;
   }
+  // The peer may have negotiated the link down since we attached.
+  if (link_ && link_->rate() != mac_ser_.rate()) mac_ser_.set_rate(link_->rate());
   SkBuff* f = mac_fifo_.peek();
   if (tap_) tap_->on_frame(now, f->data_ptr(), f->len(), true);
   const sim::Duration d = mac_ser_.frame(f->len());

@@ -35,6 +35,7 @@ struct Switch::SwPort final : Port {
       if (!start_event.pending()) sw->sched_.schedule(start_event, ready);
       return;
     }
+    if (link && link->rate() != ser.rate()) ser.set_rate(link->rate());  // renegotiated
     busy = true;
     sw->sched_.schedule(end_event, now + ser.frame(q.peek()->len()));
   }
@@ -71,8 +72,8 @@ void Switch::attach(uint32_t p, Link& link, int side) {
   SwPort& sp = *ports_[p];
   sp.link = &link;
   sp.side = side;
+  link.attach(side, &sp);  // a switch port keeps up with any link
   sp.ser.set_rate(link.rate());
-  link.attach(side, &sp);
 }
 
 Port& Switch::port(uint32_t p) { return *ports_[p]; }

@@ -59,7 +59,7 @@ namespace stack {
   X(Dev07, "DEV-07", "dev", "sch_direct_xmit", "net/sched/sch_generic.c")                \
   X(Nic01, "NIC-01", "driver", "ndo_start_xmit", "drivers/net/ethernet/intel/ixgbe")     \
   X(Nic02, "NIC-02", "driver", "writel(tail)", "drivers/net/ethernet/intel/ixgbe")       \
-  X(Nic03, "NIC-03", "nic", "dma_read", "nic_model/dma.cc")                              \
+  X(Nic03, "NIC-03", "nic", "dma_read", "nic_model/pcie.cc")                             \
   X(Nic04, "NIC-04", "nic", "mac_xmit", "nic_model/mac.cc")                              \
   X(Nic05, "NIC-05", "nic", "msix_irq", "nic_model/irq.cc")                              \
   X(Nic06, "NIC-06", "driver", "net_rx_action", "net/core/dev.c")                        \

@@ -1039,3 +1039,52 @@ TEST_CASE("every driver and NIC step is traced, enters and exits balance", "[nic
   CHECK(sink.depth == 0);
   CHECK(sink.min_depth == 0);
 }
+
+// -------------------------------------------------------------- multiqueue
+
+TEST_CASE("RSS spreads flows over RX queues, each with its own vector and NAPI", "[nic][rss]") {
+  sim::Scheduler s;
+  stack::SkbPool pool;
+  NicConfig c;
+  c.tx_queues = c.rx_queues = 2;
+  TestHost h(s, pool, c, 2);
+  h.open();
+  REQUIRE(h.nic.num_vectors() == 2);
+  REQUIRE(h.dev.tx.size() == 2);
+  Injector inj;
+  for (int i = 0; i < 64; ++i) {
+    SkBuff* f = make_udp(pool, s.now(), mac(2), mac(1), 100, false);
+    stack::wr16(f->data_ptr() + 34, static_cast<uint16_t>(1000 + i));  // source port: the flow
+    inj.at(s, at_us(10 + i), &h.nic, f);
+  }
+  s.run_until(at_us(1000));
+  CHECK(h.rx.size() == 64);
+  const auto& st = h.nic.stats();
+  CHECK(st.rx_queue_packets[0] > 0);
+  CHECK(st.rx_queue_packets[1] > 0);
+  CHECK(st.rx_queue_packets[0] + st.rx_queue_packets[1] == 64);
+  CHECK(h.nic.vector(0).stats().interrupts > 0);
+  CHECK(h.nic.vector(1).stats().interrupts > 0);
+  // ethtool -S names the per-queue counters as ixgbe does.
+  std::vector<std::pair<std::string, uint64_t>> names;
+  h.drv.ethtool_stats(names);
+  bool has_q1 = false;
+  for (auto& [n, v] : names) has_q1 |= n == "rx_queue_1_packets" && v == st.rx_queue_packets[1];
+  CHECK(has_q1);
+}
+
+TEST_CASE("a slower NIC negotiates the link down; both ends follow", "[nic][link]") {
+  LinkConfig lc;
+  lc.rate_bps = 10000000000ull;
+  NicConfig fast = tengig(), slow = gig();
+  Pair p(fast, slow, lc);
+  CHECK(p.link.rate().bps == 1000000000ull);
+  TapLog tap;
+  p.a.nic.set_frame_tap(&tap);
+  for (int i = 0; i < 3; ++i)
+    p.a.send(make_udp(p.pool, p.sched.now(), mac(2), mac(1), 1472, false), sim::Time::zero());
+  p.sched.run_until(at_us(500));
+  REQUIRE(tap.tx_t.size() == 3);
+  CHECK(tap.tx_t[2] - tap.tx_t[1] == sim::ns(12304));
+  CHECK(p.a.nic.mac_rate().bps == 1000000000ull);
+}
