@@ -106,7 +106,9 @@ class Nic final : public Port, public DmaClient {
 
  private:
   enum Reg : uint8_t { kTdt, kRdt, kEims };
-  enum OpKind : uint8_t { kTxDescFetch, kTxData, kTxWriteBack, kRxDescFetch, kRxData, kRxWriteBack };
+  enum OpKind : uint8_t {
+    kTxDescFetch, kTxData, kTxWriteBack, kRxDescFetch, kRxData, kRxWriteBack
+  };
   struct MmioWrite {
     sim::Time at;
     Reg reg;

@@ -34,7 +34,9 @@
 
 namespace nic_model {
 
-enum class TxDescState : uint8_t { kFree, kPosted, kFetching, kFetched, kDataFetching, kReady, kDone };
+enum class TxDescState : uint8_t {
+  kFree, kPosted, kFetching, kFetched, kDataFetching, kReady, kDone
+};
 enum class RxDescState : uint8_t { kFree, kPosted, kFetched, kFilled, kWrittenBack };
 
 const char* tx_desc_state_name(TxDescState s);

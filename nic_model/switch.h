@@ -40,7 +40,9 @@ struct SwitchConfig {
   // Per output port. Not a standard value: shallow-buffer switches hold a
   // few hundred KB per port, ~100 full-size frames; scenarios set it.
   uint32_t queue_packets = 128;
-  sim::Duration latency = sim::ns(500);  // lookup/forwarding pipeline, cut from datasheets' ~0.5-1 us
+  // Lookup/forwarding pipeline; store-and-forward datacenter switches
+  // quote roughly 0.5-1 us port to port beyond the frame time.
+  sim::Duration latency = sim::ns(500);
   sim::Duration ageing = sim::sec(300);  // BR_DEFAULT_AGEING_TIME (net/bridge/br_private.h): 300 s
 };
 

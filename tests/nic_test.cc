@@ -209,7 +209,9 @@ class TestHost final : public stack::DevCore {
     backlog.push_back(skb);
     cpu0.submit(tx_work, at);
   }
-  uint32_t held() const { return static_cast<uint32_t>(backlog.size()) + drv.skbs_held() + nic.skbs_held(); }
+  uint32_t held() const {
+    return static_cast<uint32_t>(backlog.size()) + drv.skbs_held() + nic.skbs_held();
+  }
 
   struct Rx {
     sim::Time t;
@@ -1087,4 +1089,23 @@ TEST_CASE("a slower NIC negotiates the link down; both ends follow", "[nic][link
   REQUIRE(tap.tx_t.size() == 3);
   CHECK(tap.tx_t[2] - tap.tx_t[1] == sim::ns(12304));
   CHECK(p.a.nic.mac_rate().bps == 1000000000ull);
+}
+
+// Not run by default: `nic_test "[perf]"` pushes 200k frames A -> B at
+// 10 Gbit/s to see the model's own speed (events per second).
+TEST_CASE("throughput of the model itself", "[.][perf]") {
+  LinkConfig lc;
+  lc.rate_bps = 10000000000ull;
+  Pair p(tengig(), tengig(), lc);
+  const int n = 200000;
+  // One frame per 1.5 us (about 8 Gbit/s of 1514-byte frames).
+  for (int i = 0; i < n; ++i) {
+    const sim::Time t = sim::Time::zero() + sim::ns(1500) * i;
+    p.a.send(make_udp(p.pool, p.sched.now(), mac(2), mac(1), 1472, false), t);
+    p.sched.run_until(t);
+  }
+  p.sched.run_until(at_us(n * 2));
+  CHECK(p.b.rx.size() == static_cast<size_t>(n));
+  CHECK(p.b.nic.stats().rx_missed_errors == 0);
+  WARN("events: " << p.sched.events_executed());
 }
