@@ -62,8 +62,10 @@ void IxgbeDriver::set_irq_affinity(uint16_t vector, uint16_t cpu) {
   affinity_set_[vector] = true;
 }
 
-void IxgbeDriver::open(sim::Time now, uint16_t num_cpus) {
+void IxgbeDriver::open(uint16_t num_cpus) {
   opened_ = true;
+  const sim::Time now = nic_.sched().now();
+  if (num_cpus == 0) num_cpus = 1;
   for (uint16_t v = 0; v < qv_.size(); ++v) {
     const uint16_t c = affinity_set_[v] ? affinity_[v] : static_cast<uint16_t>(v % num_cpus);
     qv_[v]->napi.cpu = c;
@@ -331,8 +333,8 @@ int IxgbeDriver::clean_rx_irq(sim::Cpu& cpu, uint16_t q, int budget) {
     } else if (bad) {
       ++stats_.rx_csum_offload_errors;
     }
-    dev_.stats.rx_packets++;
-    dev_.stats.rx_bytes += len;
+    // dev->stats.rx_* are counted by the device layer (stack/dev.cc
+    // netif_receive_skb); TX ones by the driver at clean time (below).
     TRACE_BRANCH(cpu, step::kRx02, "ixgbe_clean_rx_irq", skb->id,
                  "rx queue {}: {} bytes, {}: napi_gro_receive", q, len,
                  skb->ip_summed == stack::Csum::kUnnecessary ? "CHECKSUM_UNNECESSARY"

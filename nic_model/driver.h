@@ -27,7 +27,7 @@
 //   Nic nic(sched, pool, cfg, mac, nic_tracer);
 //   IxgbeDriver drv(dev_core, netdev, nic);  // sets netdev.ops, features, queues
 //   nic.attach_link(link, 0);
-//   drv.open(sched.now(), num_cpus);         // posts RX buffers, binds IRQs
+//   drv.open(num_cpus);                      // posts RX buffers, binds IRQs
 #pragma once
 
 #include <cstdint>
@@ -75,7 +75,7 @@ class IxgbeDriver final : public stack::NetDeviceOps, public IrqHandler {
   // vector to a CPU: vector v runs on CPU affinity(v), by default v % cpus
   // (ixgbe's affinity hints spread vectors over CPUs this way).
   void set_irq_affinity(uint16_t vector, uint16_t cpu);
-  void open(sim::Time now, uint16_t num_cpus = 1);
+  void open(uint16_t num_cpus = 1);
   // At the end of a run: skbs still in the rings end as SIM_END.
   void free_rings();
 

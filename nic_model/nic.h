@@ -86,6 +86,7 @@ class Nic final : public Port, public DmaClient {
   RxRing& rx_ring(uint16_t q) { return rxq_[q].ring; }
   MsixVector& vector(uint16_t v) { return vectors_[v]; }
   const NicConfig& config() const { return cfg_; }
+  sim::Scheduler& sched() const { return sched_; }
   const stack::MacAddr& mac_addr() const { return mac_; }
   sim::Rate mac_rate() const { return mac_ser_.rate(); }
 

@@ -17,6 +17,7 @@ struct Switch::SwPort final : Port {
   int side = 0;
   stack::SkbQueue q;  // output FIFO; the head is on the wire when busy
   MacSerializer ser;
+  uint32_t limit = 0;  // output queue limit, frames
   bool busy = false;
   sim::Time free_at;  // end of the last inter-frame gap
   SwitchPortStats st;
@@ -63,6 +64,7 @@ Switch::Switch(sim::Scheduler& sched, stack::SkbPool& pool, const SwitchConfig& 
     ports_.push_back(std::make_unique<SwPort>());
     ports_.back()->sw = this;
     ports_.back()->index = p;
+    ports_.back()->limit = cfg.queue_packets;
   }
 }
 
@@ -76,10 +78,15 @@ void Switch::attach(uint32_t p, Link& link, int side) {
   sp.ser.set_rate(link.rate());
 }
 
+void Switch::attach(uint32_t p, Link& link, int side, uint32_t queue_packets) {
+  attach(p, link, side);
+  ports_[p]->limit = queue_packets;
+}
+
 Port& Switch::port(uint32_t p) { return *ports_[p]; }
 const SwitchPortStats& Switch::stats(uint32_t p) const { return ports_[p]->st; }
 
-uint32_t Switch::frames_held() const {
+uint32_t Switch::skbs_held() const {
   uint32_t n = 0;
   for (const auto& p : ports_) n += p->q.qlen();
   return n;
@@ -141,7 +148,7 @@ void Switch::ingress(uint32_t in, SkBuff* f) {
 
 void Switch::enqueue(uint32_t out, SkBuff* f) {
   SwPort& sp = *ports_[out];
-  if (sp.q.qlen() >= cfg_.queue_packets) {
+  if (sp.q.qlen() >= sp.limit) {
     ++sp.st.queue_drops;
     if (tracer_.on())
       tracer_.emit(sim::TraceKind::kDrop, sched_.now(), stack::step::kWire, "switch_queue_full",

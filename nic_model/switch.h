@@ -64,6 +64,8 @@ class Switch {
   // Connects port `p` to side `side` of `link`; the port serialises at the
   // link's rate.
   void attach(uint32_t p, Link& link, int side);
+  // The same with this port's own output queue limit (frames).
+  void attach(uint32_t p, Link& link, int side, uint32_t queue_packets);
   Port& port(uint32_t p);
   uint32_t num_ports() const { return static_cast<uint32_t>(ports_.size()); }
 
@@ -72,8 +74,8 @@ class Switch {
   size_t fdb_size() const { return fdb_.size(); }
   const SwitchPortStats& stats(uint32_t p) const;
   uint64_t filtered() const { return filtered_; }
-  // Frames queued or being serialised in the switch.
-  uint32_t frames_held() const;
+  // Frames queued or being serialised in the switch (conservation checks).
+  uint32_t skbs_held() const;
 
  private:
   struct SwPort;

@@ -150,7 +150,7 @@ class TestHost final : public stack::DevCore {
         tx_work(this) {
     dev.name = "eth0";
   }
-  void open() { drv.open(sched.now(), 1); }
+  void open() { drv.open(1); }
 
   // --- DevCore
   sim::Cpu& cpu(uint16_t) override { return cpu0; }
@@ -520,6 +520,10 @@ TEST_CASE("ring full stops the queue; TX clean wakes it at TX_WAKE_THRESHOLD", "
   NicConfig c = gig();
   c.tx_ring = 64;  // ixgbe's minimum (IXGBE_MIN_TXD)
   c.bql = false;
+  // A small TX FIFO: descriptors complete at the wire's pace, a few per
+  // poll (with the default 160 KB the whole ring's data is fetched, and
+  // written back, long before the wire is done with it).
+  c.tx_fifo_bytes = 4096;
   Pair p(c, gig());
   // 63 usable descriptors, one per packet (no offload); the queue stops when
   // fewer than DESC_NEEDED = 21 are free: after the 43rd packet.
@@ -925,6 +929,7 @@ TEST_CASE("a switch learns, floods unknown unicast, forwards known unicast to on
   CHECK(hosts[0].frames.size() == 2);
   CHECK(hosts[1].frames.size() == 3);
   CHECK(sw.stats(1).flooded == 2);
+  CHECK(sw.skbs_held() == 0);
   CHECK(pool.alive() == 0);
 }
 
@@ -932,7 +937,7 @@ TEST_CASE("a switch output queue drops past its limit", "[nic][switch]") {
   sim::Scheduler s;
   stack::SkbPool pool;
   SwitchConfig sc;
-  sc.queue_packets = 2;
+  sc.queue_packets = 100;
   Switch sw(s, pool, sc, 2);
   LinkConfig lc;
   Link l0(s, pool, lc, sim::Rng(1)), l1(s, pool, lc, sim::Rng(2));
@@ -942,7 +947,7 @@ TEST_CASE("a switch output queue drops past its limit", "[nic][switch]") {
   l0.attach(0, &h0);
   l1.attach(0, &h1);
   sw.attach(0, l0, 1);
-  sw.attach(1, l1, 1);
+  sw.attach(1, l1, 1, 2);  // port 1: 2 frames
   Injector inj;
   for (int i = 0; i < 5; ++i)
     inj.at(s, at_us(1), &sw.port(0), make_udp(pool, s.now(), mac(2), mac(1), 1000, false));
