@@ -68,6 +68,18 @@ Switch::Switch(sim::Scheduler& sched, stack::SkbPool& pool, const SwitchConfig& 
   }
 }
 
+namespace {
+SwitchConfig with_queue(uint32_t q) {
+  SwitchConfig c;
+  c.queue_packets = q;
+  return c;
+}
+}  // namespace
+
+Switch::Switch(sim::Scheduler& sched, stack::SkbPool& pool, uint32_t nports,
+               uint32_t queue_packets, sim::Tracer tracer)
+    : Switch(sched, pool, with_queue(queue_packets), nports, tracer) {}
+
 Switch::~Switch() = default;
 
 void Switch::attach(uint32_t p, Link& link, int side) {

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "nic_model/link.h"
@@ -57,6 +58,9 @@ class Switch {
  public:
   Switch(sim::Scheduler& sched, stack::SkbPool& pool, const SwitchConfig& cfg, uint32_t nports,
          sim::Tracer tracer = {});
+  // The same with defaults but the per-port queue limit (scenario `queue`).
+  Switch(sim::Scheduler& sched, stack::SkbPool& pool, uint32_t nports, uint32_t queue_packets,
+         sim::Tracer tracer = {});
   ~Switch();
   Switch(const Switch&) = delete;
   Switch& operator=(const Switch&) = delete;
@@ -66,6 +70,13 @@ class Switch {
   void attach(uint32_t p, Link& link, int side);
   // The same with this port's own output queue limit (frames).
   void attach(uint32_t p, Link& link, int side, uint32_t queue_packets);
+  // Scenario form: a link may override the port's queue limit.
+  void attach_port(uint32_t p, Link& link, int side, std::optional<uint32_t> queue_packets) {
+    if (queue_packets)
+      attach(p, link, side, *queue_packets);
+    else
+      attach(p, link, side);
+  }
   Port& port(uint32_t p);
   uint32_t num_ports() const { return static_cast<uint32_t>(ports_.size()); }
 

@@ -938,7 +938,7 @@ TEST_CASE("a switch output queue drops past its limit", "[nic][switch]") {
   stack::SkbPool pool;
   SwitchConfig sc;
   sc.queue_packets = 100;
-  Switch sw(s, pool, sc, 2);
+  Switch sw(s, pool, 2, sc.queue_packets);  // the scenario's constructor form
   LinkConfig lc;
   Link l0(s, pool, lc, sim::Rng(1)), l1(s, pool, lc, sim::Rng(2));
   SinkPort h0, h1;
@@ -947,7 +947,7 @@ TEST_CASE("a switch output queue drops past its limit", "[nic][switch]") {
   l0.attach(0, &h0);
   l1.attach(0, &h1);
   sw.attach(0, l0, 1);
-  sw.attach(1, l1, 1, 2);  // port 1: 2 frames
+  sw.attach_port(1, l1, 1, 2u);  // port 1: 2 frames (a link's `queue` override)
   Injector inj;
   for (int i = 0; i < 5; ++i)
     inj.at(s, at_us(1), &sw.port(0), make_udp(pool, s.now(), mac(2), mac(1), 1000, false));
