@@ -94,12 +94,19 @@ void IxgbeDriver::free_rings() {
   }
 }
 
-uint32_t IxgbeDriver::skbs_held() const {
+uint32_t IxgbeDriver::skbs_held() const { return tx_skbs_held() + rx_buffers_posted(); }
+
+uint32_t IxgbeDriver::tx_skbs_held() const {
   uint32_t n = 0;
   for (uint16_t q = 0; q < nic_.num_tx_queues(); ++q) {
     const TxRing& r = nic_.tx_ring(q);
     for (uint32_t i = 0; i < r.size(); ++i) n += r[i].skb != nullptr;
   }
+  return n;
+}
+
+uint32_t IxgbeDriver::rx_buffers_posted() const {
+  uint32_t n = 0;
   for (uint16_t q = 0; q < nic_.num_rx_queues(); ++q) {
     const RxRing& r = nic_.rx_ring(q);
     for (uint32_t i = 0; i < r.size(); ++i) n += r[i].skb != nullptr;

@@ -93,6 +93,8 @@ class IxgbeDriver final : public stack::NetDeviceOps, public IrqHandler {
   Nic& nic() { return nic_; }
   // skbs the rings hold (posted RX buffers, TX skbs not yet cleaned).
   uint32_t skbs_held() const;
+  uint32_t tx_skbs_held() const;       // transmitted, not yet cleaned
+  uint32_t rx_buffers_posted() const;  // empty buffers waiting for frames
 
  private:
   // struct ixgbe_q_vector: one NAPI context per vector / queue pair.

@@ -63,13 +63,14 @@ void UdpSender::step(Cpu& cpu) {
   }
   const SockAddrIn to{p_.dst, p_.dport};
   for (uint32_t i = 0; i < p_.burst; ++i) {
-    if ((p_.count && sent_ >= p_.count) || cpu.now() >= p_.stop) {
+    if ((p_.count && attempts_ >= p_.count) || cpu.now() >= p_.stop) {
       done_ = true;
       break;
     }
     const long rc = p_.connect ? sys.send(*this, fd_, buf_.data(), buf_.size(), 0)
                                : sys.sendto(*this, fd_, buf_.data(), buf_.size(), 0, &to);
     if (rc == -ERESTARTSYS) return;  // blocked on the send buffer; retried when woken
+    attempts_++;
     if (rc < 0) {
       errors_[static_cast<int>(-rc)]++;
       if (rc == -EAGAIN) break;  // non-blocking and full: try again next tick
@@ -78,7 +79,7 @@ void UdpSender::step(Cpu& cpu) {
       bytes_ += static_cast<uint64_t>(rc);
     }
   }
-  if (done_) {
+  if (done_ || (p_.count && attempts_ >= p_.count)) {
     sys.close(*this, fd_);
     exit();
     return;
@@ -86,12 +87,7 @@ void UdpSender::step(Cpu& cpu) {
   // Next burst: on the rate's schedule (counting failed attempts, so a
   // full buffer does not make the sender catch up later), or at once when
   // flat out (the task runs again after the CPU work it just did).
-  Time next = cpu.now();
-  if (p_.rate_bps) {
-    uint64_t attempted = sent_;
-    for (const auto& [e, n] : errors_) attempted += n;
-    next = send_time(attempted);
-  }
+  const Time next = p_.rate_bps ? send_time(attempts_) : cpu.now();
   if (next >= p_.stop) {
     sys.close(*this, fd_);
     exit();

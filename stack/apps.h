@@ -56,6 +56,7 @@ class UdpSender final : public App {
   sim::Time send_time(uint64_t n) const;
   UdpSenderParams p_;
   int fd_ = -1;
+  uint64_t attempts_ = 0;  // sendto() calls that returned (a loop counter)
   uint64_t sent_ = 0;
   uint64_t bytes_ = 0;
   std::map<int, uint64_t> errors_;  // errno -> count

@@ -11,6 +11,7 @@
 #include "stack/loopback.h"
 #include "stack/neighbour.h"
 #include "stack/netfilter.h"
+#include "stack/sock.h"
 #include "stack/socket.h"
 #include "stack/udp.h"
 
@@ -19,6 +20,7 @@ namespace stack {
 Host::Host(SimEnv env, HostConfig cfg)
     : sysctl(std::move(cfg.sysctl)), costs(cfg.costs), env_(env), name_(std::move(cfg.name)) {
   jiffies.hz = static_cast<int>(sysctl.kernel_hz);
+  env_.pool.set_destructor_hook(&skb_destructor_hook);
   trace_id_ = env_.bus.add_host(name_);
   for (uint16_t i = 0; i < std::max<uint16_t>(cfg.cpus, 1); ++i) {
     const uint16_t track = env_.bus.add_track(trace_id_, sim::TrackKind::kCpu, i, fmt::format("cpu{}", i));

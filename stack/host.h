@@ -80,6 +80,13 @@ class Host {
   SkbPool& pool() { return env_.pool; }
   sim::Cpu& cpu(uint16_t i) { return *cpus_[i < cpus_.size() ? i : 0]; }
   uint16_t num_cpus() const { return static_cast<uint16_t>(cpus_.size()); }
+  // The CPU running kernel code now (the one a destructor or a wakeup is
+  // charged to), or CPU 0 outside any run.
+  sim::Cpu& current_cpu() {
+    for (auto& c : cpus_)
+      if (c->running()) return *c;
+    return *cpus_[0];
+  }
   // A random stream for a component of this host ("neigh", "ip_id").
   sim::Rng rng(std::string_view component) const;
 

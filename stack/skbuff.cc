@@ -34,6 +34,7 @@ SkBuff* SkbPool::get() {
 }
 
 void SkbPool::put(SkBuff* skb) {
+  if (skb->destructor != Destructor::kNone && destructor_hook_) destructor_hook_(skb);
   skb->next = skb->prev = nullptr;
   free_.push_back(skb);
 }

@@ -260,6 +260,12 @@ class SkbPool {
   // (the kernel shares the data; here it is copied, the counts are the same).
   SkBuff* clone(const SkBuff& src, sim::Time now);
 
+  // What runs an skb's destructor (sock_wfree & co.) when it is freed:
+  // set by the stack, which owns sockets. Both consume() and drop() run it,
+  // as consume_skb() and kfree_skb() do.
+  using DestructorHook = void (*)(SkBuff* skb);
+  void set_destructor_hook(DestructorHook h) { destructor_hook_ = h; }
+
   // consume_skb(): the skb did its job.
   void consume(SkBuff* skb);
   // kfree_skb_reason(): the skb is lost, for `reason`.
@@ -279,6 +285,7 @@ class SkbPool {
   void put(SkBuff* skb);
   std::vector<SkBuff*> free_;
   std::vector<SkBuff*> all_;
+  DestructorHook destructor_hook_ = nullptr;
   uint64_t created_ = 0;
   uint64_t consumed_ = 0;
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> dropped_{};

@@ -53,4 +53,10 @@ void skb_orphan(Host& host, sim::Cpu& cpu, SkBuff* skb) {
   skb->destructor = Destructor::kNone;
 }
 
+void skb_destructor_hook(SkBuff* skb) {
+  if (!skb->sk) return;
+  Host& h = *skb->sk->host;
+  skb_orphan(h, h.current_cpu(), skb);
+}
+
 }  // namespace stack

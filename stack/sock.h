@@ -137,5 +137,8 @@ struct Sock {
 void skb_set_owner_w(SkBuff* skb, Sock* sk);
 // skb_orphan(): run the destructor now (the skb left the host or was freed).
 void skb_orphan(Host& host, sim::Cpu& cpu, SkBuff* skb);
+// The SkbPool's destructor hook: an skb freed with its destructor still
+// set (a qdisc or neighbour drop) returns its memory to its socket.
+void skb_destructor_hook(SkBuff* skb);
 
 }  // namespace stack

@@ -15,7 +15,9 @@
 #include "nic_model/link.h"
 #include "nic_model/nic.h"
 #include "nic_model/switch.h"
+#include "stack/af_inet.h"
 #include "stack/apps.h"
+#include "stack/ip_fragment.h"
 #include "stack/dev.h"
 #include "stack/host.h"
 #include "stack/neighbour.h"
@@ -181,7 +183,7 @@ World::World(const Scenario& sc, const RunOptions& opts)
         throw WorldError(fmt::format("{}: qdisc: {}", f.name, e.what()));
       }
       if (is.has_address) h.add_address(dev, is.address, is.prefix_len);
-      f.driver->open();
+      f.driver->open(h.num_cpus());
       impl_->ifaces.push_back(std::move(f));
     }
     // Routes beyond the connected ones (which add_address installed).
@@ -331,7 +333,7 @@ void World::run(const std::function<void(sim::Time)>& progress) {
 }
 
 std::vector<std::pair<std::string, uint64_t>> World::in_flight() const {
-  uint64_t qdisc = 0, arp = 0, sockets = 0, nic = 0, wire = 0, ring = 0, other = 0;
+  uint64_t qdisc = 0, arp = 0, sockets = 0, nic = 0, wire = 0, ring = 0, rxbuf = 0, other = 0;
   for (const auto& h : hosts_) {
     for (const auto& d : h->devices())
       for (const auto& q : d->tx)
@@ -343,14 +345,16 @@ std::vector<std::pair<std::string, uint64_t>> World::in_flight() const {
   }
   for (const auto& f : impl_->ifaces) {
     nic += f.nic->skbs_held();
-    ring += f.driver->skbs_held();
+    ring += f.driver->tx_skbs_held();
+    rxbuf += f.driver->rx_buffers_posted();
   }
   for (const auto& l : impl_->links) wire += l->in_flight();
   uint64_t sw = 0;
   for (const auto& s : impl_->switches) sw += s->skbs_held();
-  return {{"qdisc", qdisc},        {"arp_queue", arp},   {"socket_queues", sockets},
-          {"driver_rings", ring},  {"nic_fifo", nic},    {"wire", wire},
-          {"switch_queues", sw},   {"backlog_and_defrag", other}};
+  return {{"qdisc", qdisc},           {"arp_queue", arp},    {"socket_queues", sockets},
+          {"tx_ring", ring},          {"nic_fifo", nic},     {"wire", wire},
+          {"switch_queues", sw},      {"backlog_and_defrag", other},
+          {"rx_buffers_posted", rxbuf}};
 }
 
 bool World::conservation_ok(std::string* why) const {
@@ -458,7 +462,7 @@ void World::print_summary(std::ostream& os) const {
     for (const auto& l : lines) os << "  " << l << "\n";
   }
   os << "\n== packets\n";
-  os << fmt::format("  created {} = consumed {} + dropped {} + in flight {}\n", pool_.created(),
+  os << fmt::format("  skbs created {} = consumed {} + dropped {} + alive {}\n", pool_.created(),
                     pool_.consumed(), pool_.dropped_total(), pool_.alive());
   for (size_t r = 0; r < static_cast<size_t>(stack::DropReason::kCount); ++r) {
     const auto reason = static_cast<stack::DropReason>(r);
@@ -469,7 +473,7 @@ void World::print_summary(std::ostream& os) const {
   std::string flight;
   for (const auto& [place, n] : in_flight())
     if (n) flight += fmt::format(" {} {};", place, n);
-  if (!flight.empty()) os << "  in flight at the end:" << flight << "\n";
+  if (!flight.empty()) os << "  alive at the end:" << flight << "\n";
   std::string why;
   os << (conservation_ok(&why) ? "  conservation: OK, every packet accounted for\n"
                                : "  conservation: FAILED: " + why + "\n");
