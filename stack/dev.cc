@@ -145,7 +145,12 @@ void Dev::drop(Cpu& cpu, SkBuff* skb, DropReason reason, const char* where) {
 // else the flow hash scaled over the real TX queues (skb_tx_hash).
 uint16_t Dev::netdev_pick_tx(Cpu& cpu, NetDevice& dev, SkBuff* skb) {
   const uint16_t n = dev.real_num_tx_queues();
-  if (n <= 1) return 0;
+  if (n <= 1) {
+    // netdev_core_pick_tx(): with one queue there is nothing to choose.
+    TRACE_BRANCH(cpu, step::kDev02, "netdev_core_pick_tx", skb->id, "{} has one TX queue: txq 0",
+                 dev.name.c_str());
+    return 0;
+  }
   if (!dev.xps_cpus.empty()) {
     // get_xps_queue(): the map for this CPU; several queues -> hash among them.
     uint16_t found[64];

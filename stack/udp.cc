@@ -323,6 +323,8 @@ void Udp::send_skb(Cpu& cpu, Sock* sk, SkBuff* skb, uint32_t saddr, uint32_t dad
     }
   } else {
     host_.mib.udp.inc(UdpMibField::OutDatagrams);
+    TRACE_BRANCH(cpu, step::kUdp06, "UDP_INC_STATS", 0, "Udp OutDatagrams {}",
+                 host_.mib.udp[UdpMibField::OutDatagrams]);
   }
   *rc = err;
 }
@@ -360,6 +362,8 @@ void Udp::rcv(Cpu& cpu, SkBuff* skb) {
       return;
     }
     host_.mib.udp.inc(UdpMibField::NoPorts);
+    TRACE_BRANCH(cpu, step::kUdp06, "__UDP_INC_STATS", skb->id, "Udp NoPorts {}",
+                 host_.mib.udp[UdpMibField::NoPorts]);
     TRACE_BRANCH(cpu, step::kRx04, "__udp4_lib_rcv", skb->id,
                  "no socket on port {}: NoPorts, ICMP port unreachable", uh.dest);
     skb->push(static_cast<uint32_t>(skb->data - skb->network_header));
@@ -374,6 +378,8 @@ void Udp::rcv(Cpu& cpu, SkBuff* skb) {
   if (sk->rmem_alloc > sk->rcvbuf) {
     host_.mib.udp.inc(UdpMibField::RcvbufErrors);
     host_.mib.udp.inc(UdpMibField::InErrors);
+    TRACE_BRANCH(cpu, step::kUdp06, "UDP_INC_STATS", skb->id, "Udp RcvbufErrors {}",
+                 host_.mib.udp[UdpMibField::RcvbufErrors]);
     sk->drops++;
     if (cpu.tracer().on())
       cpu.tracer().emit(TraceKind::kDrop, cpu.now(), step::kRx04, "kfree_skb", skb->id,
