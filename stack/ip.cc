@@ -21,8 +21,11 @@ using sim::TraceArg;
 using sim::TraceKind;
 
 Ip::Ip(Host& host) : host_(host) {
+  // ip_idents are random at boot (ip_rt_init: get_random_bytes), so IDs
+  // do not start at 0 and differ per host.
   sim::Rng r = host.rng("ip_id");
   ident_seed_ = static_cast<uint32_t>(r.next());
+  for (uint16_t& id : idents_) id = static_cast<uint16_t>(r.next());
 }
 
 void Ip::drop(Cpu& cpu, SkBuff* skb, DropReason reason, uint16_t step, const char* fn) {
