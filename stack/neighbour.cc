@@ -363,9 +363,13 @@ void NeighTable::arp_solicit(Cpu& cpu, Neighbour* n, SkBuff* skb) {
   int probes = n->probes;
   const bool unicast = (probes -= parms_.ucast_probes) < 0 && (n->nud_state & NUD_VALID);
   const MacAddr dst_hw = unicast ? n->ha : MacAddr::broadcast();
+  // The kernel counts probes from ucast_solicit up (neigh->probes starts
+  // there for a new entry); show them as "k of the allowed ones".
+  const int first = (n->nud_state & NUD_PROBE) ? 0 : parms_.ucast_probes + parms_.app_probes;
   TRACE_BRANCH(cpu, step::kNeigh02, "arp_solicit", skb ? skb->id : 0,
                "{} ARP who-has {} tell {} (probe {} of {})", unicast ? "unicast" : "broadcast",
-               sim::TraceArg::ipv4(n->key), sim::TraceArg::ipv4(saddr), n->probes, max_probes(n));
+               sim::TraceArg::ipv4(n->key), sim::TraceArg::ipv4(saddr), n->probes - first,
+               max_probes(n) - first);
   arp_send(cpu, ArpHdr::kRequest, n->dev, n->key, dst_hw, saddr, MacAddr{}, skb ? skb->id : 0);
 }
 

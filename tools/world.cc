@@ -206,15 +206,16 @@ World::World(const Scenario& sc, const RunOptions& opts)
         sched_, pool_, static_cast<uint32_t>(ss.ports.size()), ss.queue,
         sim::Tracer(&bus_, hid, bus_.add_track(hid, sim::TrackKind::kOther, 0, "switch"))));
   }
+  // Wires belong to no host: they get a trace "host" of their own.
+  const uint16_t net_id = sc.links.empty() ? 0 : bus_.add_host("wires");
   for (size_t li = 0; li < sc.links.size(); ++li) {
     const LinkSpec& ls = sc.links[li];
-    const uint16_t track = bus_.add_track(
-        ls.a.is_switch ? 0 : hosts_[static_cast<size_t>(ls.a.index)]->trace_id(),
-        sim::TrackKind::kWire, static_cast<uint16_t>(li), "wire " + ls.a.to_string() + "<->" + ls.b.to_string());
+    const uint16_t track = bus_.add_track(net_id, sim::TrackKind::kWire, static_cast<uint16_t>(li),
+                                          ls.a.to_string() + "<->" + ls.b.to_string());
     auto link = std::make_unique<nic_model::Link>(
         sched_, pool_, ls.config,
         sim::Rng::stream(seed, "link/" + ls.a.to_string() + "-" + ls.b.to_string() + "/loss"),
-        sim::Tracer(&bus_, 0, track));
+        sim::Tracer(&bus_, net_id, track));
     const Endpoint* ends[2] = {&ls.a, &ls.b};
     for (int side = 0; side < 2; ++side) {
       const Endpoint& e = *ends[side];
