@@ -39,7 +39,7 @@ Examples:
         (nstat, tc -s qdisc, ip -s link, ethtool -S, softnet_stat)
   skbsim run scenarios/udp_sendto.yaml --trace - | less
         the same, with the ftrace function_graph-style trace of every step
-  skbsim run scenarios/udp_flood.yaml --out out/ --trace out/run.json --trace-format perfetto
+  skbsim run scenarios/udp_flood.yaml --out out/ --pcap --trace out/run.json --trace-format perfetto
         counters.json, a pcap per interface and a Perfetto timeline in out/
         (open out/run.json in ui.perfetto.dev; the pcap files in Wireshark)
   skbsim run scenarios/ping.yaml --trace - --host r1 --layer ip
@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> hosts, layers;
   std::vector<uint64_t> skbs;
   bool quiet = false;
+  bool pcap = false;
 
   CLI::App* run = app.add_subcommand("run", "run a scenario and print its summary");
   run->add_option("FILE", file, "the scenario (YAML)")->required();
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   run->add_option("--host", hosts, "trace only these hosts");
   run->add_option("--skb", skbs, "trace only these skb ids");
   run->add_option("--layer", layers, "trace only these layers: socket udp ip neigh dev driver nic wire");
+  run->add_flag("--pcap", pcap, "capture every interface to DIR/HOST-IF.pcap (with --out, else .)");
   run->add_flag("-q,--quiet", quiet, "no progress and no summary, only errors");
 
   CLI::App* validate = app.add_subcommand("validate", "check a scenario file without running it");
@@ -126,6 +128,7 @@ int main(int argc, char** argv) {
     opts.stop = t.value;
   }
   opts.out_dir = out_dir;
+  opts.pcap_all = pcap;
   opts.trace_file = trace_file;
   opts.trace_format = trace_format;
   opts.filter_hosts = hosts;

@@ -234,7 +234,7 @@ World::World(const Scenario& sc, const RunOptions& opts)
   }
   // Packet captures.
   auto want_pcap = [&](const Impl::Iface& f) {
-    if (sc.outputs.pcap_all) return true;
+    if (sc.outputs.pcap_all || opts.pcap_all) return true;
     for (const Endpoint& e : sc.outputs.pcap)
       if (e.to_string() == f.name) return true;
     return false;

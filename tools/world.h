@@ -36,6 +36,7 @@ struct RunOptions {
   std::optional<uint64_t> seed;        // overrides simulation.seed
   std::optional<sim::Duration> stop;   // overrides simulation.stop
   std::string out_dir;                 // pcap and counters go here ("" = none unless the file says)
+  bool pcap_all = false;               // capture every interface (--pcap)
   std::string trace_file;              // overrides outputs.trace.file
   std::string trace_format;            // text | jsonl | perfetto
   std::vector<std::string> filter_hosts;
