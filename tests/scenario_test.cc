@@ -96,6 +96,17 @@ hosts:
         "t.yaml:6:26: hosts[0].sysctls[\"net.ipv4.tcp_rmem\"]: expected three integers \"min default max\", got \"4096 131072\"",
         "t.yaml:7:31: hosts[0].sysctls[\"net.core.netdev_budget\"]: expected a value, got a map",
         "t.yaml:9:7: hosts[0].sysctls[\"net.ipv4.ip_forward\"]: set twice"}},
+      {"costs: unknown step, bad time, wrong type", R"(simulation: {stop: 1s}
+hosts:
+  - name: a
+    costs:
+      udp_sendmesg: 200ns
+      ip_rcv: 1kbit
+      arp_send: [1us]
+)",
+       {"t.yaml:5:7: hosts[0].costs.udp_sendmesg: unknown cost \"udp_sendmesg\" (did you mean \"udp_sendmsg\"?)",
+        "t.yaml:6:15: hosts[0].costs.ip_rcv: unknown unit \"kbit\" (expected one of: s sec secs ms msec msecs us usec usecs ns nsec nsecs)",
+        "t.yaml:7:17: hosts[0].costs.arp_send: expected a time, got a list"}},
       {"addresses: network, broadcast, no prefix, bad, loopback", R"(simulation: {stop: 1s}
 hosts:
   - name: a

@@ -229,13 +229,21 @@ TEST_CASE("ARP failure: three broadcast probes on the timer wheel, then queued s
   Host& b = n.add_host("h2");
   auto [pa, pb] = n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
   pa->drop_all = true;  // nobody will ever answer
-  std::vector<long> rc;
+  std::vector<long> rc, later;
+  SockExtendedErr ee;
+  int phase = 0;
   Script t(a, [&](Script& s, sim::Cpu&) {
-    int fd = static_cast<int>(a.sys->socket(s, AF_INET, SOCK_DGRAM, 0));
-    a.sys->setsockopt(s, fd, SOL_IP, IP_RECVERR, 1);
-    SockAddrIn to{ip4(10, 0, 0, 2), 9};
     auto buf = bytes(50);
-    for (int i = 0; i < 3; ++i) rc.push_back(a.sys->sendto(s, fd, buf.data(), buf.size(), 0, &to));
+    if (phase == 0) {
+      int fd = static_cast<int>(a.sys->socket(s, AF_INET, SOCK_DGRAM, 0));
+      a.sys->setsockopt(s, fd, SOL_IP, IP_RECVERR, 1);
+      SockAddrIn to{ip4(10, 0, 0, 2), 9};
+      for (int i = 0; i < 3; ++i) rc.push_back(a.sys->sendto(s, fd, buf.data(), buf.size(), 0, &to));
+    } else {
+      later.push_back(a.sys->recv_error(s, 3, &ee));
+      SockAddrIn to{ip4(10, 0, 0, 7), 9};
+      later.push_back(a.sys->sendto(s, 3, buf.data(), 10, 0, &to));
+    }
   });
   t.start_at(Time::zero());
   n.run_for(sim::sec(2));
@@ -247,17 +255,30 @@ TEST_CASE("ARP failure: three broadcast probes on the timer wheel, then queued s
   CHECK(pa->tx_frames == 3);
   CHECK(n.pool.dropped(DropReason::NEIGH_FAILED) == 3);
   CHECK(rc == std::vector<long>{50, 50, 50});  // the sender was told nothing at send time
+  // With IP_RECVERR the error queue holds the reasons, and the next call
+  // on the socket reports EHOSTUNREACH once.
+  phase = 1;
+  t.start_at(n.sched.now());
+  n.run_for(sim::ms(1));
+  REQUIRE(later.size() == 2);
+  CHECK(later[0] == 0);
+  CHECK(ee.ee_errno == EHOSTUNREACH);
+  CHECK(ee.ee_origin == 2);  // SO_EE_ORIGIN_ICMP
+  CHECK(ee.ee_type == 3);
+  CHECK(ee.ee_code == 1);
+  CHECK(later[1] == 10);  // recv_error cleared sk_err, as ip_recv_error does
   // ICMP host unreachable went to ourselves over lo and onto the error queue.
   CHECK(a.mib.icmp[IcmpMibField::OutDestUnreachs] == 3);
   CHECK(a.mib.icmp[IcmpMibField::InDestUnreachs] == 3);
   auto d = a.arp->dump();
-  REQUIRE(d.size() == 1);
+  REQUIRE(d.size() == 2);  // and 10.0.0.7, being resolved for the last datagram
   CHECK(d[0] == "10.0.0.2 dev eth0 FAILED");
+  CHECK(d[1] == "10.0.0.7 dev eth0 INCOMPLETE");
   // The probe times: find the arp_send enters.
   std::vector<int64_t> probes;
   for (const auto& r : n.rec.recs)
     if (r.kind == sim::TraceKind::kEnter && std::string_view(r.fn) == "arp_send") probes.push_back(r.t.ns());
-  REQUIRE(probes.size() == 3);
+  REQUIRE(probes.size() == 4);  // three for 10.0.0.2, then the first for 10.0.0.7
   CHECK(probes[1] >= 1024000000);
   CHECK(probes[1] < 1024100000);
   CHECK(probes[2] >= 2048000000);

@@ -24,6 +24,7 @@
 
 #include "nic_model/nic_config.h"
 #include "sim/time.h"
+#include "stack/costs.h"
 #include "stack/qdisc.h"
 #include "stack/sysctl.h"
 
@@ -111,6 +112,7 @@ struct HostSpec {
   std::string name;
   uint16_t cpus = 1;
   stack::Sysctls sysctls;  // kernel defaults, then the file's overrides; kernel_hz = simulation.hz
+  stack::Costs costs;      // CPU cost per kernel step: defaults, then the file's overrides
   std::vector<InterfaceSpec> interfaces;
   // The full table: connected routes, explicit routes, computed routes;
   // sorted by prefix length (longest first), then prefix, metric, device.

@@ -8,7 +8,7 @@
 namespace tools::loader {
 
 void Loader::load_host(const YAML::Node& n, const std::string& path) {
-  static const Keys kKeys = {"name", "cpus", "sysctls", "interfaces", "routes", "netfilter"};
+  static const Keys kKeys = {"name", "cpus", "sysctls", "costs", "interfaces", "routes", "netfilter"};
   HostSpec h;
   h.sysctls.kernel_hz = sc_.sim.hz;
   MapView m;
@@ -21,6 +21,7 @@ void Loader::load_host(const YAML::Node& n, const std::string& path) {
   }
   if (auto v = value(m, "cpus", int_in(1, 256))) h.cpus = static_cast<uint16_t>(*v);
   if (const Field* f = m.get("sysctls")) load_sysctls(f->value, path + ".sysctls", h);
+  if (const Field* f = m.get("costs")) load_costs(f->value, path + ".costs", h);
   // Interfaces before routes: a route names its device.
   if (const Field* f = m.get("interfaces"); f && open_list(f->value, path + ".interfaces", "interfaces"))
     for (size_t i = 0; i < f->value.size(); i++) load_interface(f->value[i], index_path(path + ".interfaces", i), h);
@@ -67,6 +68,44 @@ void Loader::load_sysctls(const YAML::Node& n, const std::string& path, HostSpec
     }
     std::string err = h.sysctls.set(name, v);
     if (!err.empty()) error(val, p, err);
+  }
+}
+
+// `costs:` the CPU time of kernel steps (stack/costs.h), by name.
+void Loader::load_costs(const YAML::Node& n, const std::string& path, HostSpec& h) {
+  if (!n.IsMap()) {
+    error(n, path, "expected a map of kernel step names to times, got " + describe(n));
+    return;
+  }
+  std::set<std::string> seen;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const YAML::Node key = it->first;
+    const YAML::Node val = it->second;
+    if (!key.IsScalar()) {
+      error(key, path, "a cost name must be a plain name, got " + describe(key));
+      continue;
+    }
+    const std::string name = key.Scalar();
+    const std::string p = path + "." + name;
+    const Keys& names = stack::Costs::names();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      error(key, p, "unknown cost " + quoted(name) + did_you_mean(name, names));
+      continue;
+    }
+    if (!seen.insert(name).second) {
+      error(key, p, "set twice");
+      continue;
+    }
+    if (!val.IsScalar()) {
+      error(val, p, "expected a time, got " + describe(val));
+      continue;
+    }
+    Parsed<sim::Duration> t = parse_time(val.Scalar());
+    if (!t.ok()) {
+      error(val, p, t.error);
+      continue;
+    }
+    h.costs.set(name, t.value);
   }
 }
 

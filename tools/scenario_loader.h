@@ -220,6 +220,7 @@ class Loader {
   void load_simulation(const YAML::Node& n);
   void load_host(const YAML::Node& n, const std::string& path);
   void load_sysctls(const YAML::Node& n, const std::string& path, HostSpec& h);
+  void load_costs(const YAML::Node& n, const std::string& path, HostSpec& h);
   void load_interface(const YAML::Node& n, const std::string& path, HostSpec& h);
   bool load_qdisc(const YAML::Node& n, const std::string& path, stack::QdiscSpec& q, int depth);
   bool load_nic(const YAML::Node& n, const std::string& path, InterfaceSpec& ifc);

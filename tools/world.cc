@@ -152,6 +152,7 @@ World::World(const Scenario& sc, const RunOptions& opts)
     hc.name = hs.name;
     hc.cpus = hs.cpus;
     hc.sysctl = hs.sysctls;
+    hc.costs = hs.costs;
     hc.sysctl.kernel_hz = sc.sim.hz;
     hosts_.push_back(std::make_unique<stack::Host>(env, hc));
   }
@@ -447,6 +448,14 @@ void World::print_summary(std::ostream& os) const {
           if (v) line += fmt::format(" {}={}", k, v);
         os << line << "\n";
       }
+    }
+    bool any_rules = false;
+    for (int k = 0; k < static_cast<int>(stack::NfHook::kCount); ++k)
+      any_rules |= !h->nf->rules(static_cast<stack::NfHook>(k)).empty();
+    if (any_rules) {
+      os << "  iptables -L -v -n:\n";
+      std::istringstream lines(h->nf->dump());
+      for (std::string l; std::getline(lines, l);) os << "    " << l << "\n";
     }
     std::string sn = "  softnet_stat:";
     for (uint16_t i = 0; i < h->num_cpus(); ++i) {
