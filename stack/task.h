@@ -28,7 +28,7 @@ constexpr long ERESTARTSYS = 512;
 class Task : public sim::Cpu::Work {
  public:
   Task(Host& host, std::string name, uint16_t cpu);
-  ~Task();
+  virtual ~Task();
 
   Host& host() { return host_; }
   const std::string& name() const { return name_; }
