@@ -1,9 +1,11 @@
 // tools/bench/sched_count.cc: a fixed number of hold-model steps, to count
 // instructions under callgrind or cachegrind (stable on a shared machine,
-// where times are not). tools/bench.sh --count runs it twice, with S and 2S
-// steps, so the set-up cancels out of the difference:
+// where times are not). Run it twice, with S and 2S steps, and divide the
+// difference by S, so the set-up cancels out:
 //
 //   sched_count QUEUE N STEPS [split]     QUEUE: bucket dary4 dary2
+//   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//     bazel-bin/tools/bench/sched_count bucket 1000000 300000
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
