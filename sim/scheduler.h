@@ -30,11 +30,13 @@ class BasicScheduler {
   // then runs after every event already scheduled for `at`, as if new.
   void schedule(Event& e, Time at) {
     assert(at >= now_ && "an event cannot be scheduled in the past");
-    e.key_ = EventKey{at, next_seq_++};
-    if (e.pending())
-      queue_.update(&e);
-    else
+    const EventKey k{at, next_seq_++};
+    if (e.pending()) {
+      queue_.update(&e, k);  // the queue sets the key: it may need the old one
+    } else {
+      e.key_ = k;
       queue_.push(&e);
+    }
   }
   void schedule_in(Event& e, Duration d) { schedule(e, now_ + d); }
 

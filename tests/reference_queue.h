@@ -29,8 +29,9 @@ class ReferenceQueue {
     set_.erase(find(e));
     e->pos_ = -1;
   }
-  void update(Event* e) {
+  void update(Event* e, EventKey k) {
     set_.erase(find(e));
+    e->key_ = k;
     set_.emplace(e->key_, e);
   }
   void reserve(size_t) {}

@@ -1,8 +1,9 @@
 // Scheduler and event-queue tests, run against every queue implementation:
-// the 4-ary heap (the default), the binary heap, and a std::set reference.
+// the bucket heap, the 4-ary heap, the binary heap, and a std::set reference.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "sim/rng.h"
@@ -26,7 +27,7 @@ Time at(int64_t ns_) { return Time::zero() + ns(ns_); }
 }  // namespace
 
 TEMPLATE_TEST_CASE("events run in time order, ties in insertion order", "[sim][scheduler]",
-                   DaryHeap<4>, DaryHeap<2>, ReferenceQueue) {
+                   BucketHeap, DaryHeap<4>, DaryHeap<2>, ReferenceQueue) {
   BasicScheduler<TestType> s;
   std::vector<int> log;
   std::vector<Recorder<TestType>> ev(6);
@@ -46,8 +47,8 @@ TEMPLATE_TEST_CASE("events run in time order, ties in insertion order", "[sim][s
   CHECK(s.events_executed() == 6);
 }
 
-TEMPLATE_TEST_CASE("cancel and reschedule", "[sim][scheduler]", DaryHeap<4>, DaryHeap<2>,
-                   ReferenceQueue) {
+TEMPLATE_TEST_CASE("cancel and reschedule", "[sim][scheduler]", BucketHeap, DaryHeap<4>,
+                   DaryHeap<2>, ReferenceQueue) {
   BasicScheduler<TestType> s;
   std::vector<int> log;
   std::vector<Recorder<TestType>> ev(4);
@@ -69,8 +70,8 @@ TEMPLATE_TEST_CASE("cancel and reschedule", "[sim][scheduler]", DaryHeap<4>, Dar
   CHECK(log == std::vector<int>{2, 0, 3});
 }
 
-TEMPLATE_TEST_CASE("run_until leaves later events pending", "[sim][scheduler]", DaryHeap<4>,
-                   DaryHeap<2>, ReferenceQueue) {
+TEMPLATE_TEST_CASE("run_until leaves later events pending", "[sim][scheduler]", BucketHeap,
+                   DaryHeap<4>, DaryHeap<2>, ReferenceQueue) {
   BasicScheduler<TestType> s;
   std::vector<int> log;
   Recorder<TestType> a, b;
@@ -118,6 +119,7 @@ std::vector<int> random_workload(uint64_t seed) {
 TEST_CASE("all queue implementations agree on a random workload", "[sim][scheduler]") {
   for (uint64_t seed : {1u, 2u, 3u, 42u}) {
     auto ref = random_workload<ReferenceQueue>(seed);
+    CHECK(random_workload<BucketHeap>(seed) == ref);
     CHECK(random_workload<DaryHeap<4>>(seed) == ref);
     CHECK(random_workload<DaryHeap<2>>(seed) == ref);
     CHECK(ref.size() > 500);
@@ -154,9 +156,113 @@ std::vector<int> large_workload(uint64_t seed) {
 
 TEST_CASE("all queue implementations agree on a large heap", "[sim][scheduler]") {
   auto ref = large_workload<ReferenceQueue>(7);
+  CHECK(large_workload<BucketHeap>(7) == ref);
   CHECK(large_workload<DaryHeap<4>>(7) == ref);
   CHECK(large_workload<DaryHeap<2>>(7) == ref);
   CHECK(ref.size() > 40000);
+}
+
+// BucketHeap in bucket mode (more than its 8192-slot plain-heap limit):
+// times spread over many orders of magnitude (empty buckets, far_ split
+// again and again, events falling before the horizon), ties with now, and
+// enough cancels and reschedules to compact. Every queue must agree with the
+// reference, pending() and the pending count included.
+template <class Q>
+std::vector<int> spread_workload(uint64_t seed) {
+  constexpr int kEvents = 30000;
+  BasicScheduler<Q> s;
+  std::vector<int> log;
+  std::vector<Recorder<Q>> ev(kEvents);
+  Rng rng(seed);
+  auto delay = [&] {
+    switch (rng.below(4)) {
+      case 0: return ns(0);  // a tie with now
+      case 1: return ns(static_cast<int64_t>(rng.below(100)));
+      case 2: return ns(static_cast<int64_t>(rng.below(1000000)));
+      default: return ns(static_cast<int64_t>(rng.below(1u << 30)) << rng.below(20));
+    }
+  };
+  for (int i = 0; i < kEvents; ++i) {
+    ev[i].log = &log;
+    ev[i].id = i;
+    s.schedule(ev[i], s.now() + delay());
+  }
+  size_t pending = kEvents;
+  for (int round = 0; round < 200000; ++round) {
+    auto& e = ev[rng.below(kEvents)];
+    switch (rng.below(8)) {
+      case 0:
+      case 1:
+        pending += !e.pending();
+        s.schedule(e, s.now() + delay());
+        break;
+      case 2:
+        pending -= e.pending();
+        s.cancel(e);
+        CHECK_FALSE(e.pending());
+        break;
+      default:
+        if (s.run_one()) --pending;
+        break;
+    }
+    if (s.pending_events() != pending)
+      FAIL("pending_events() " << s.pending_events() << " != " << pending << " at round " << round);
+  }
+  CHECK(std::count_if(ev.begin(), ev.end(), [](const auto& e) { return e.pending(); }) ==
+        static_cast<std::ptrdiff_t>(pending));
+  // An event at the very end of time sorts last and is not lost.
+  s.schedule(ev[0], Time::max());
+  s.run_until(Time::max());
+  CHECK(s.pending_events() == 0);
+  CHECK(log.back() == 0);
+  return log;
+}
+
+TEST_CASE("all queue implementations agree on a spread-out workload", "[sim][scheduler]") {
+  for (uint64_t seed : {5u, 6u}) {
+    auto ref = spread_workload<ReferenceQueue>(seed);
+    CHECK(spread_workload<BucketHeap>(seed) == ref);
+    CHECK(spread_workload<DaryHeap<4>>(seed) == ref);
+    CHECK(spread_workload<DaryHeap<2>>(seed) == ref);
+    CHECK(ref.size() > 60000);
+  }
+}
+
+// BucketHeap retires cancelled slots lazily, by key, without reading the
+// event: an owner may free an event right after cancelling it (under ASan,
+// a read of a stale slot's event would be caught).
+TEMPLATE_TEST_CASE("events may be destroyed once cancelled", "[sim][scheduler]", BucketHeap,
+                   DaryHeap<4>, DaryHeap<2>, ReferenceQueue) {
+  BasicScheduler<TestType> s;
+  std::vector<int> log;
+  std::vector<std::unique_ptr<Recorder<TestType>>> ev;
+  for (int i = 0; i < 20000; ++i) {
+    ev.push_back(std::make_unique<Recorder<TestType>>());
+    ev.back()->log = &log;
+    ev.back()->id = i;
+    s.schedule(*ev.back(), at(i % 977));
+  }
+  // Destroy every even event after cancelling it, the earliest included.
+  for (int i = 0; i < 20000; i += 2) {
+    s.cancel(*ev[i]);
+    ev[i].reset();
+  }
+  CHECK(s.pending_events() == 10000);
+  s.run_until(at(500));
+  for (int i = 1; i < 20000; i += 2) {
+    if (i % 977 > 500) {
+      s.schedule(*ev[i], at(600));  // rescheduled, then cancelled and freed
+      s.cancel(*ev[i]);
+      ev[i].reset();
+    }
+  }
+  s.run_until(Time::max());
+  CHECK(s.pending_events() == 0);
+  std::vector<int> expect;
+  for (int t = 0; t <= 500; ++t)
+    for (int i = t; i < 20000; i += 977)
+      if (i % 2 == 1) expect.push_back(i);
+  CHECK(log == expect);
 }
 
 namespace {
