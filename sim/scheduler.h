@@ -81,6 +81,9 @@ class BasicScheduler {
   bool stop_requested_ = false;
 };
 
-using Scheduler = BasicScheduler<DaryHeap<4>>;
+// BucketHeap: a 4-ary heap for the near future and time buckets beyond it;
+// as fast as DaryHeap<4> when few events are pending and ~3x faster with a
+// million (tools/bench.sh).
+using Scheduler = BasicScheduler<BucketHeap>;
 
 }  // namespace sim
