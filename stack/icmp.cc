@@ -171,11 +171,7 @@ void Icmp::rcv(Cpu& cpu, SkBuff* skb) {
         host_.pool().drop(skb, DropReason::SOCKET_RCVBUFF);
         return;
       }
-      sk->rmem_alloc += skb->truesize;
-      skb->sk = sk;
-      skb->destructor = Destructor::kSockRfree;
-      skb->tstamp = cpu.now();
-      sk->receive_queue.enqueue_tail(skb);
+      sock_queue_rcv_skb(sk, skb, cpu.now());
       TRACE_BRANCH(cpu, step::kRx04, "ping_rcv", skb->id, "echo reply id {} seq {}: socket queue",
                    ident, h.rest & 0xffff);
       cpu.charge(host_.costs.sock_def_readable);

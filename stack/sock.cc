@@ -23,6 +23,14 @@ void WaitQueue::wake_all(sim::Cpu& cpu) {
   for (int i = 0; i < count; ++i) woken[i]->wake(cpu);
 }
 
+void sock_queue_rcv_skb(Sock* sk, SkBuff* skb, sim::Time now) {
+  sk->rmem_alloc += skb->truesize;
+  skb->sk = sk;
+  skb->destructor = Destructor::kSockRfree;
+  skb->tstamp = now;
+  sk->receive_queue.enqueue_tail(skb);
+}
+
 void skb_set_owner_w(SkBuff* skb, Sock* sk) {
   skb->sk = sk;
   skb->destructor = Destructor::kSockWfree;

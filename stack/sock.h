@@ -132,6 +132,11 @@ struct Sock {
   bool sock_writeable() const { return wmem_alloc < sndbuf / 2; }
 };
 
+// skb_set_owner_r() and the queueing half of sock_queue_rcv_skb(): charge
+// the skb to the socket's receive buffer and put it on the receive queue.
+// The caller has checked the buffer limit and wakes the reader.
+void sock_queue_rcv_skb(Sock* sk, SkBuff* skb, sim::Time now);
+
 // skb_set_owner_w(): charge the skb's truesize to the sending socket; the
 // destructor sock_wfree returns it.
 void skb_set_owner_w(SkBuff* skb, Sock* sk);

@@ -23,6 +23,14 @@ using sim::TraceArg;
 
 Syscalls::Syscalls(Host& host) : host_(host) {}
 
+// Entry of a socket syscall: the syscall cost, the counters, the fd lookup.
+Sock* Syscalls::enter(Task& t, int fd, sim::Duration extra) {
+  t.cpu().charge(host_.costs.syscall_entry + extra);
+  ++calls_;
+  ++t.syscalls;
+  return t.fd_lookup(fd);
+}
+
 long Syscalls::socket(Task& t, int family, int type, int protocol) {
   Cpu& cpu = t.cpu();
   TRACE_FN(cpu, step::kReg02, "__sys_socket", 0);
@@ -41,10 +49,7 @@ long Syscalls::socket(Task& t, int family, int type, int protocol) {
 
 long Syscalls::bind(Task& t, int fd, const SockAddrIn& addr) {
   Cpu& cpu = t.cpu();
-  cpu.charge(host_.costs.syscall_entry);
-  ++calls_;
-  ++t.syscalls;
-  Sock* sk = t.fd_lookup(fd);
+  Sock* sk = enter(t, fd);
   if (!sk) return -EBADF;
   if (sk->num) return -EINVAL;  // already bound
   if (addr.addr && !host_.is_local_addr(addr.addr)) return -EADDRNOTAVAIL;
@@ -68,10 +73,7 @@ long Syscalls::bind(Task& t, int fd, const SockAddrIn& addr) {
 // ip4_datagram_connect(): remember the peer and its route.
 long Syscalls::connect(Task& t, int fd, const SockAddrIn& addr, bool unspec) {
   Cpu& cpu = t.cpu();
-  cpu.charge(host_.costs.syscall_entry);
-  ++calls_;
-  ++t.syscalls;
-  Sock* sk = t.fd_lookup(fd);
+  Sock* sk = enter(t, fd);
   if (!sk) return -EBADF;
   if (unspec) {  // AF_UNSPEC: disconnect
     sk->daddr = 0;
@@ -105,10 +107,7 @@ long Syscalls::sendto(Task& t, int fd, const uint8_t* buf, size_t len, int flags
   Cpu& cpu = t.cpu();
   const uint64_t call_id = 0;
   TRACE_FN(cpu, step::kSys01, "__sys_sendto", call_id);
-  cpu.charge(host_.costs.syscall_entry + host_.costs.sockfd_lookup);
-  ++calls_;
-  ++t.syscalls;
-  Sock* sk = t.fd_lookup(fd);
+  Sock* sk = enter(t, fd, host_.costs.sockfd_lookup);
   if (!sk) {
     TRACE_BRANCH(cpu, step::kSys01, "sockfd_lookup_light", call_id, "fd {} is not a socket: -EBADF",
                  fd);
@@ -145,10 +144,7 @@ long Syscalls::recvfrom(Task& t, int fd, uint8_t* buf, size_t len, int flags, So
                         int* ttl) {
   Cpu& cpu = t.cpu();
   TRACE_FN(cpu, step::kRx06, "__sys_recvfrom", 0);
-  cpu.charge(host_.costs.syscall_entry + host_.costs.sockfd_lookup);
-  ++calls_;
-  ++t.syscalls;
-  Sock* sk = t.fd_lookup(fd);
+  Sock* sk = enter(t, fd, host_.costs.sockfd_lookup);
   if (!sk) return -EBADF;
   if (sk->nonblock) flags |= MSG_DONTWAIT;
   cpu.charge(host_.costs.udp_recvmsg);
@@ -196,10 +192,7 @@ long Syscalls::recvfrom(Task& t, int fd, uint8_t* buf, size_t len, int flags, So
 
 long Syscalls::recv_error(Task& t, int fd, SockExtendedErr* out) {
   Cpu& cpu = t.cpu();
-  cpu.charge(host_.costs.syscall_entry);
-  ++calls_;
-  ++t.syscalls;
-  Sock* sk = t.fd_lookup(fd);
+  Sock* sk = enter(t, fd);
   if (!sk) return -EBADF;
   SkBuff* skb = sk->error_queue.dequeue();
   if (!skb) return -EAGAIN;
@@ -213,10 +206,7 @@ long Syscalls::recv_error(Task& t, int fd, SockExtendedErr* out) {
 
 long Syscalls::close(Task& t, int fd) {
   Cpu& cpu = t.cpu();
-  cpu.charge(host_.costs.syscall_entry);
-  ++calls_;
-  ++t.syscalls;
-  Sock* sk = t.fd_lookup(fd);
+  Sock* sk = enter(t, fd);
   if (!sk) return -EBADF;
   t.fd_close(fd);
   sk->dead = true;
@@ -240,10 +230,7 @@ long Syscalls::close(Task& t, int fd) {
 
 long Syscalls::setsockopt(Task& t, int fd, int level, int opt, int val) {
   Cpu& cpu = t.cpu();
-  cpu.charge(host_.costs.syscall_entry);
-  ++calls_;
-  ++t.syscalls;
-  Sock* sk = t.fd_lookup(fd);
+  Sock* sk = enter(t, fd);
   if (!sk) return -EBADF;
   if (level == SOL_SOCKET) {
     switch (opt) {
@@ -303,11 +290,7 @@ long Syscalls::setsockopt(Task& t, int fd, int level, int opt, int val) {
 }
 
 long Syscalls::getsockopt(Task& t, int fd, int level, int opt, int* val) {
-  Cpu& cpu = t.cpu();
-  cpu.charge(host_.costs.syscall_entry);
-  ++calls_;
-  ++t.syscalls;
-  Sock* sk = t.fd_lookup(fd);
+  Sock* sk = enter(t, fd);
   if (!sk) return -EBADF;
   if (level == SOL_SOCKET) {
     switch (opt) {

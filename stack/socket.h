@@ -46,6 +46,7 @@ class Syscalls {
   uint64_t calls() const { return calls_; }
 
  private:
+  Sock* enter(Task& t, int fd, sim::Duration extra = sim::Duration::zero());
   Host& host_;
   uint64_t calls_ = 0;
 };

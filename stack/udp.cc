@@ -388,12 +388,8 @@ void Udp::rcv(Cpu& cpu, SkBuff* skb) {
     host_.pool().drop(skb, DropReason::SOCKET_RCVBUFF);
     return;
   }
-  sk->rmem_alloc += skb->truesize;
-  skb->sk = sk;
-  skb->destructor = Destructor::kSockRfree;
-  skb->tstamp = cpu.now();
-  // Keep the source for recvfrom: IP header stays reachable via network_header.
-  sk->receive_queue.enqueue_tail(skb);
+  // The IP header stays reachable through network_header, for recvfrom's address.
+  sock_queue_rcv_skb(sk, skb, cpu.now());
   TRACE_BRANCH(cpu, step::kRx04, "__udp_enqueue_schedule_skb", skb->id,
                "queued on socket port {} ({} skbs, rmem {} of {})", uh.dest,
                sk->receive_queue.qlen(), sk->rmem_alloc, sk->rcvbuf);
