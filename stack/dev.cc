@@ -424,13 +424,11 @@ void Dev::net_rx_action(Cpu& cpu) {
       if (repoll_tail) repoll_tail->poll_next = n; else repoll_head = n;
       repoll_tail = n;
     }
+    // The softirq window is spent: punt (counted whether or not work is left).
     if (budget <= 0 || host_.jiffies.at(cpu.now()) >= limit_j) {
-      if (sd.poll_head || repoll_head) {
-        sd.stat.time_squeeze++;
-        TRACE_BRANCH(cpu, step::kNic06, "net_rx_action", 0,
-                     "{} left: time_squeeze, NET_RX re-raised",
-                     budget <= 0 ? "netdev_budget spent" : "netdev_budget_usecs spent");
-      }
+      sd.stat.time_squeeze++;
+      TRACE_BRANCH(cpu, step::kNic06, "net_rx_action", 0, "{}: time_squeeze",
+                   budget <= 0 ? "netdev_budget spent" : "netdev_budget_usecs spent");
       break;
     }
   }

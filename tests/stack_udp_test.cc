@@ -3,6 +3,7 @@
 // from the kernel's rules; each test says how.
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <functional>
 
 #include "stack/apps.h"
@@ -426,4 +427,123 @@ TEST_CASE("forwarding: TTL decremented on a router; no forwarding, no delivery",
     }
     check_conservation(n, 0);
   }
+}
+
+TEST_CASE("UDP_CORK and MSG_MORE build one datagram from several sends", "[stack][udp]") {
+  Net n;
+  Host& a = n.add_host("h1");
+  Host& b = n.add_host("h2");
+  auto [pa, pb] = n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  UdpSinkParams sp;
+  UdpSink sink(b, "sink", 0, sp);
+  sink.start_at(Time::zero());
+  std::vector<long> rc;
+  Script t(a, [&](Script& sc, sim::Cpu&) {
+    int fd = static_cast<int>(a.sys->socket(sc, AF_INET, SOCK_DGRAM, 0));
+    SockAddrIn to{ip4(10, 0, 0, 2), 9};
+    auto buf = bytes(100);
+    // UDP_CORK: three sends, then uncork -> one 300-byte datagram.
+    rc.push_back(a.sys->setsockopt(sc, fd, SOL_UDP, UDP_CORK, 1));
+    for (int i = 0; i < 3; ++i) rc.push_back(a.sys->sendto(sc, fd, buf.data(), buf.size(), 0, &to));
+    rc.push_back(a.sys->setsockopt(sc, fd, SOL_UDP, UDP_CORK, 0));
+    // MSG_MORE: two sends with it, the third without -> one 250-byte datagram.
+    rc.push_back(a.sys->sendto(sc, fd, buf.data(), 100, MSG_MORE, &to));
+    rc.push_back(a.sys->sendto(sc, fd, buf.data(), 100, MSG_MORE, &to));
+    rc.push_back(a.sys->sendto(sc, fd, buf.data(), 50, 0, &to));
+  });
+  t.start_at(Time::zero());
+  n.run_for(sim::ms(10));
+  CHECK(rc == std::vector<long>{0, 100, 100, 100, 0, 100, 100, 50});
+  CHECK(sink.received() == 2);
+  CHECK(sink.bytes() == 550);
+  CHECK(a.mib.udp[UdpMibField::OutDatagrams] == 2);
+  check_conservation(n, 0);
+}
+
+TEST_CASE("send errors as Linux returns them", "[stack][udp][socket]") {
+  Net n;
+  Host& a = n.add_host("h1");
+  Host& b = n.add_host("h2");
+  n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  std::vector<long> rc;
+  Script t(a, [&](Script& sc, sim::Cpu&) {
+    int fd = static_cast<int>(a.sys->socket(sc, AF_INET, SOCK_DGRAM, 0));
+    auto buf = bytes(70000);
+    SockAddrIn to{ip4(10, 0, 0, 2), 9};
+    rc.push_back(a.sys->send(sc, fd, buf.data(), 10, 0));               // not connected
+    rc.push_back(a.sys->sendto(sc, fd, buf.data(), 65508, 0, &to));     // 65507 is the most
+    rc.push_back(a.sys->sendto(sc, fd, buf.data(), 65507, 0, &to));     // fits (fragmented)
+    SockAddrIn far{ip4(192, 168, 9, 9), 9};
+    rc.push_back(a.sys->sendto(sc, fd, buf.data(), 10, 0, &far));       // no route
+    SockAddrIn port0{ip4(10, 0, 0, 2), 0};
+    rc.push_back(a.sys->sendto(sc, fd, buf.data(), 10, 0, &port0));     // port 0
+    rc.push_back(a.sys->sendto(sc, 99, buf.data(), 10, 0, &to));        // not a file
+  });
+  t.start_at(Time::zero());
+  n.run_for(sim::ms(20));
+  CHECK(rc == std::vector<long>{-EDESTADDRREQ, -EMSGSIZE, 65507, -ENETUNREACH, -EINVAL, -EBADF});
+  CHECK(a.mib.ip[IpMibField::OutNoRoutes] == 1);
+  CHECK(a.mib.ip[IpMibField::FragCreates] == 45);  // 65515 / 1480 -> 44 full + 1
+}
+
+TEST_CASE("TTL 1 through a router: ICMP time exceeded back to the sender", "[stack][ip][icmp]") {
+  Net n;
+  Sysctls rs;
+  rs.ipv4_ip_forward = 1;
+  Host& a = n.add_host("h1");
+  Host& r = n.add_host("r1", rs);
+  Host& b = n.add_host("h2");
+  auto [pa, pr1] = n.link(a, ip4(10, 0, 1, 1), r, ip4(10, 0, 1, 2), 24);
+  auto [pr2, pb] = n.link(r, ip4(10, 0, 2, 1), b, ip4(10, 0, 2, 2), 24, "eth1", "eth0");
+  a.fib.add(0, 0, ip4(10, 0, 1, 2), pa->dev, 0, 0, RtnType::kUnicast, false);
+  b.fib.add(0, 0, ip4(10, 0, 2, 1), pb->dev, 0, 0, RtnType::kUnicast, false);
+  Script t(a, [&](Script& sc, sim::Cpu&) {
+    int fd = static_cast<int>(a.sys->socket(sc, AF_INET, SOCK_DGRAM, 0));
+    a.sys->setsockopt(sc, fd, SOL_IP, IP_TTL, 1);
+    SockAddrIn to{ip4(10, 0, 2, 2), 9};
+    auto buf = bytes(10);
+    a.sys->sendto(sc, fd, buf.data(), buf.size(), 0, &to);
+  });
+  t.start_at(Time::zero());
+  n.run_for(sim::ms(10));
+  CHECK(r.mib.ip[IpMibField::InHdrErrors] == 1);
+  CHECK(r.mib.icmp[IcmpMibField::OutTimeExcds] == 1);
+  CHECK(a.mib.icmp[IcmpMibField::InTimeExcds] == 1);
+  CHECK(b.mib.ip[IpMibField::InReceives] == 0);
+  CHECK(n.pool.dropped(DropReason::TTL_EXPIRED) == 1);
+  check_conservation(n, 0);
+}
+
+TEST_CASE("net_rx_action: netdev_budget runs out, time_squeeze counts it", "[stack][dev]") {
+  // Five devices on h2 get 100 frames each at once; their interrupts all
+  // schedule NAPI on cpu0. net_rx_action polls each once per call, up to
+  // its weight (64): 5 x 64 = 320 >= netdev_budget (300), so the first call
+  // stops after the fifth poll: time_squeeze 1, NET_RX raised again. The
+  // second call takes the remaining 5 x 36 = 180 and ends under budget.
+  // (With one device it would never squeeze: a call polls each context
+  // once, and the softirq restarts take the rest, as in net/core/dev.c.)
+  Net n(false);
+  Host& b = n.add_host("h2");
+  std::vector<WirePort*> ports;
+  for (int d = 0; d < 5; ++d) {
+    Host& a = n.add_host("a" + std::to_string(d));
+    auto [pa, pb] = n.link(a, ip4(10, 0, d, 1), b, ip4(10, 0, d, 2), 24, "eth0", "eth" + std::to_string(d));
+    for (int i = 0; i < 100; ++i) {
+      SkBuff* skb = n.pool.alloc(60, Time::zero());
+      std::memset(skb->put(60), 0, 60);
+      EthHdr eth;
+      eth.dst = pb->dev->dev_addr;
+      eth.src = pa->dev->dev_addr;
+      eth.proto = 0x88b5;  // a local experimental Ethertype: dropped as unhandled
+      eth.emit(skb->data_ptr());
+      skb->dev = pb->dev;
+      pb->rx_ring.push_back(skb);
+    }
+    pb->irq.set_cpu(&b.cpu(0));
+    n.sched.schedule(pb->irq, Time::zero());
+  }
+  n.run_for(sim::ms(1));
+  CHECK(b.dev->softnet_stat(0).processed == 500);
+  CHECK(b.dev->softnet_stat(0).time_squeeze == 1);
+  check_conservation(n, 0);
 }
