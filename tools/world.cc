@@ -120,6 +120,32 @@ World::World(const Scenario& sc, const RunOptions& opts)
     impl_->step = std::make_unique<StepSink>(bus_, opts.step_in ? *opts.step_in : std::cin,
                                              opts.step_out ? *opts.step_out : std::cout);
     impl_->step->set_stop_callback([this] { sched_.request_stop(); });
+    // At each pause: the state the step may have changed, on its host.
+    impl_->step->set_state_hook([this](const sim::TraceRecord& r) {
+      std::vector<std::string> lines;
+      for (const auto& h : hosts_) {
+        if (h->trace_id() != r.host) continue;
+        std::string cpus;
+        for (uint16_t c = 0; c < h->num_cpus(); ++c)
+          cpus += fmt::format(" cpu{} busy until {:.9f} s, {} waiting;", c,
+                              static_cast<double>(h->cpu(c).busy_until().ns()) / 1e9,
+                              h->cpu(c).runqueue_length());
+        lines.push_back(h->name() + ":" + cpus);
+        for (const auto& f : impl_->ifaces) {
+          if (f.host != h.get()) continue;
+          const stack::NetdevQueue& q = f.dev->tx[0];
+          const auto& ring = f.nic->tx_ring(0);
+          lines.push_back(fmt::format(
+              "{} {}: qdisc {} qlen {} backlog {}b; txq0 {}; TX ring next_to_use {} next_to_clean {} "
+              "({} free); BQL limit {} inflight {}",
+              h->name(), f.dev->name, q.qdisc->kind(), q.qdisc->stats.qlen, q.qdisc->stats.backlog,
+              q.stopped() ? (q.drv_xoff ? "stopped (ring full)" : "stopped (BQL)") : "running",
+              ring.next_to_use, ring.next_to_clean, ring.unused(), q.dql.limit, q.dql.inflight()));
+        }
+        for (const auto& n : h->arp->dump()) lines.push_back(h->name() + " neigh " + n);
+      }
+      return lines;
+    });
     sink = impl_->step.get();
   } else if (!tfile.empty()) {
     std::ostream* os = &std::cout;
