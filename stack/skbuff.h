@@ -37,6 +37,7 @@ struct DstEntry;
   X(NO_SOCKET, "no socket bound to the port")                                          \
   X(SOCKET_RCVBUFF, "socket receive buffer full")                                      \
   X(SOCKET_SNDBUFF, "socket send buffer full")                                         \
+  X(PROTO_MEM, "protocol memory limit (udp_mem) reached")                              \
   X(PKT_TOO_SMALL, "packet shorter than its headers")                                  \
   X(IP_CSUM, "bad IP header checksum")                                                 \
   X(IP_INHDR, "bad IP header")                                                         \

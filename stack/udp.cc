@@ -388,6 +388,23 @@ void Udp::rcv(Cpu& cpu, SkBuff* skb) {
     host_.pool().drop(skb, DropReason::SOCKET_RCVBUFF);
     return;
   }
+  // __sk_mem_raise_allocated(): all UDP sockets together stay under the hard
+  // limit of net.ipv4.udp_mem (pages), else MemErrors (0: unlimited here).
+  if (host_.sysctl.ipv4_udp_mem_pages > 0) {
+    int64_t allocated = skb->truesize;
+    for (const auto& [port, socks] : ports_)
+      for (const Sock* o : socks) allocated += o->rmem_alloc;
+    if (allocated > host_.sysctl.ipv4_udp_mem_pages * 4096) {
+      host_.mib.udp.inc(UdpMibField::MemErrors);
+      host_.mib.udp.inc(UdpMibField::InErrors);
+      if (cpu.tracer().on())
+        cpu.tracer().emit(TraceKind::kDrop, cpu.now(), step::kRx04, "kfree_skb", skb->id,
+                          "PROTO_MEM: UDP memory {} bytes over udp_mem max {} pages: MemErrors",
+                          allocated, host_.sysctl.ipv4_udp_mem_pages);
+      host_.pool().drop(skb, DropReason::PROTO_MEM);
+      return;
+    }
+  }
   // The IP header stays reachable through network_header, for recvfrom's address.
   sock_queue_rcv_skb(sk, skb, cpu.now());
   TRACE_BRANCH(cpu, step::kRx04, "__udp_enqueue_schedule_skb", skb->id,

@@ -547,3 +547,32 @@ TEST_CASE("net_rx_action: netdev_budget runs out, time_squeeze counts it", "[sta
   CHECK(b.dev->softnet_stat(0).time_squeeze == 1);
   check_conservation(n, 0);
 }
+
+TEST_CASE("udp_mem: past the hard limit datagrams drop as MemErrors", "[stack][udp]") {
+  // udp_mem max of 1 page (4096 bytes) on h2, whose socket never reads. A
+  // 100-byte datagram's skb has truesize 768 (a 512-byte kmalloc bucket +
+  // 256): five queue (3840 bytes), the sixth would make 4608: the last five
+  // of ten are dropped.
+  Sysctls s;
+  s.ipv4_udp_mem_pages = 1;
+  Net n;
+  Host& a = n.add_host("h1");
+  Host& b = n.add_host("h2", s);
+  n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  Script idle(b, [&](Script& sc, sim::Cpu&) {
+    int fd = static_cast<int>(b.sys->socket(sc, AF_INET, SOCK_DGRAM, 0));
+    b.sys->bind(sc, fd, SockAddrIn{0, 9});
+  });
+  idle.start_at(Time::zero());
+  UdpSenderParams p;
+  p.dst = ip4(10, 0, 0, 2);
+  p.count = 10;
+  p.size = 100;
+  UdpSender snd(a, "snd", 0, p);
+  snd.start_at(Time::zero() + sim::us(10));
+  n.run_for(sim::ms(10));
+  CHECK(b.mib.udp[UdpMibField::MemErrors] == 5);
+  CHECK(b.mib.udp[UdpMibField::InErrors] == 5);
+  CHECK(n.pool.dropped(DropReason::PROTO_MEM) == 5);
+  check_conservation(n, 5);  // the five queued datagrams are still alive
+}
