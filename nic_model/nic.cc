@@ -161,7 +161,7 @@ void Nic::dma_complete(DmaOp& op) {
       break;
     }
     case kRxData:
-      break;  // the write-back that follows it (posted, in order) finishes the frame
+      break;  // posted without completion (receive_frame); the write-back finishes the frame
     case kRxWriteBack: {
       RxQueueHw& r = rxq_[op.queue];
       RxDesc& d = r.ring[op.index];
@@ -461,7 +461,9 @@ void Nic::receive_frame(SkBuff* f) {
   pool_.consume(f);
   d.data_dma.len = d.len;
   d.data_dma.skb_id = buf.id;
-  pcie_.write(d.data_dma);
+  // Posted: nothing waits for the data itself, the write-back behind it
+  // (in order) is what makes the frame visible, so no completion event.
+  pcie_.post(d.data_dma);
   d.wb_dma.len = kDescBytes;
   pcie_.write(d.wb_dma);
   kick_rx_fetch(q);

@@ -38,6 +38,7 @@ PcieLink::PcieLink(sim::Scheduler& sched, const NicConfig& cfg) : sched_(sched),
   down_.clock.set_rate(r);
   tags_ = std::vector<ReadTag>(cfg.dma_max_outstanding_reads);
   free_tags_.reserve(tags_.size());
+  inflight_.assign(tags_.size(), nullptr);
   // Hand tags out lowest first (pushed in reverse onto the free stack).
   for (size_t i = tags_.size(); i-- > 0;) {
     tags_[i].link = this;
@@ -72,12 +73,59 @@ void PcieLink::read(DmaOp& op) {
   issue_reads();
 }
 
+uint32_t PcieLink::tags_in_use() const {
+  uint32_t used = static_cast<uint32_t>(tags_.size() - free_tags_.size());
+  // Virtual tags whose completion has passed are free, just not returned.
+  for (uint32_t k = 0; k < inflight_count_; ++k) {
+    const ReadTag* t = inflight_[(inflight_head_ + k) % inflight_.size()];
+    if (!t->virt || !sched_.has_run(t->vkey)) break;
+    --used;
+  }
+  return used;
+}
+
+void PcieLink::inflight_pop() {
+  inflight_head_ = (inflight_head_ + 1) % static_cast<uint32_t>(inflight_.size());
+  --inflight_count_;
+}
+
+// What tag_done() would have done for each virtual tag at the front of the
+// FIFO whose event would have run by now: with no read waiting (else the
+// tag would not be virtual) and its op not finished by it, that is only
+// giving the tag back.
+void PcieLink::retire_virtual() {
+  while (virtual_count_ > 0) {
+    ReadTag* t = inflight_front();
+    if (!t->virt || !sched_.has_run(t->vkey)) return;
+    inflight_pop();
+    --virtual_count_;
+    t->virt = false;
+    --t->op->outstanding;
+    t->op = nullptr;
+    free_tags_.push_back(t);
+  }
+}
+
+void PcieLink::materialize() {
+  for (uint32_t k = 0; k < inflight_count_ && virtual_count_ > 0; ++k) {
+    ReadTag* t = inflight_[(inflight_head_ + k) % inflight_.size()];
+    if (!t->virt) continue;
+    t->virt = false;
+    --virtual_count_;
+    sched_.schedule_key(*t, t->vkey);
+  }
+}
+
 // Issues read requests, in submission order, while tags are free.
 void PcieLink::issue_reads() {
   const sim::Time now = sched_.now();
+  retire_virtual();
   while (wait_head_) {
     if (free_tags_.empty()) {
       ++stats_.tag_stalls;
+      // Reads wait: each tag in flight issues one of them when it
+      // completes, so each needs its event.
+      materialize();
       return;
     }
     DmaOp& op = *wait_head_;
@@ -106,11 +154,25 @@ void PcieLink::issue_reads() {
       ++stats_.tlps_down;
       left -= n;
     }
-    sched_.schedule(*tag, t);
+    inflight_[(inflight_head_ + inflight_count_) % inflight_.size()] = tag;
+    ++inflight_count_;
+    if (op.requested == op.len) {
+      sched_.schedule(*tag, t);  // the op's last completion: dma_complete
+    } else {
+      // A later request of the same op completes after this one, so this
+      // completion can only matter if reads come to wait (materialize()).
+      tag->virt = true;
+      tag->vkey = sched_.reserve_key(t);
+      ++virtual_count_;
+    }
   }
 }
 
 void PcieLink::tag_done(ReadTag& tag) {
+  // Virtual tags ahead of this one completed before it.
+  retire_virtual();
+  assert(inflight_count_ > 0 && inflight_front() == &tag);
+  inflight_pop();
   DmaOp& op = *tag.op;
   tag.op = nullptr;
   free_tags_.push_back(&tag);
@@ -138,6 +200,22 @@ void PcieLink::write(DmaOp& op) {
     left -= n;
   }
   sched_.schedule(op, t + cfg_.pcie_write_latency);
+}
+
+void PcieLink::post(DmaOp& op) {
+  assert(!op.busy && op.len > 0);
+  op.dir = DmaOp::Dir::kWrite;
+  op.link = this;
+  op.issued = sched_.now();
+  ++stats_.write_ops;
+  stats_.write_bytes += op.len;
+  sim::Time t = sched_.now();
+  for (uint32_t left = op.len; left > 0;) {
+    const uint32_t n = left < cfg_.pcie_max_payload ? left : cfg_.pcie_max_payload;
+    t = send_tlp(up_, t, n);
+    ++stats_.tlps_up;
+    left -= n;
+  }
 }
 
 void PcieLink::write_done(DmaOp& op) {

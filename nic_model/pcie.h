@@ -86,13 +86,17 @@ class PcieLink {
 
   void read(DmaOp& op);
   void write(DmaOp& op);
+  // A posted write whose completion nobody waits for (RX data, which the
+  // descriptor write-back behind it, in order, makes visible): the same
+  // TLPs as write(), but no completion event and no dma_complete().
+  void post(DmaOp& op);
   // When a posted MMIO write issued at `issued` reaches the device.
   sim::Time mmio_arrival(sim::Time issued);
 
   // Bits per second of one direction after encoding (for documentation and
   // tests: Gen2 x8 = 32 Gbit/s).
   uint64_t effective_bps() const;
-  uint32_t tags_in_use() const { return static_cast<uint32_t>(tags_.size() - free_tags_.size()); }
+  uint32_t tags_in_use() const;
   const PcieStats& stats() const { return stats_; }
   sim::Duration write_latency() const { return cfg_.pcie_write_latency; }
 
@@ -103,9 +107,20 @@ class PcieLink {
     sim::BitClock clock;
     sim::Time free_at;
   };
+  // A read request in flight. Requests complete in the order they were
+  // issued (their completions share the downstream serialiser, and later
+  // requests are issued no earlier), so the tags in flight form a FIFO.
+  // A tag's completion event only matters when it finishes its op or when
+  // reads wait for a tag; otherwise it just returns the tag. Such a tag is
+  // virtual: it is not scheduled, only given the key its event would have
+  // had, and is returned to the pool once the scheduler has passed that
+  // key. When a read has to wait for a tag, every virtual tag is scheduled
+  // at its key, so from then on tags complete exactly as events.
   struct ReadTag final : sim::Event {
     PcieLink* link = nullptr;
     DmaOp* op = nullptr;
+    bool virt = false;     // not scheduled; completes at `vkey`
+    sim::EventKey vkey;
     void fire() override { link->tag_done(*this); }
   };
   // Puts a TLP carrying `payload` bytes on `d` no earlier than `earliest`;
@@ -113,6 +128,12 @@ class PcieLink {
   sim::Time send_tlp(Direction& d, sim::Time earliest, uint32_t payload);
   void issue_reads();
   void tag_done(ReadTag& tag);
+  // Returns the virtual tags whose completion the scheduler has passed.
+  void retire_virtual();
+  // Schedules every virtual tag at its reserved key.
+  void materialize();
+  ReadTag* inflight_front() const { return inflight_[inflight_head_]; }
+  void inflight_pop();
   void write_done(DmaOp& op);
 
   sim::Scheduler& sched_;
@@ -121,6 +142,10 @@ class PcieLink {
   Direction up_, down_;
   std::vector<ReadTag> tags_;
   std::vector<ReadTag*> free_tags_;
+  // Tags in flight, in issue (= completion) order: a ring of tags_.size().
+  std::vector<ReadTag*> inflight_;
+  uint32_t inflight_head_ = 0, inflight_count_ = 0;
+  uint32_t virtual_count_ = 0;  // virtual tags among them
   DmaOp* wait_head_ = nullptr;
   DmaOp* wait_tail_ = nullptr;
   sim::Time last_mmio_;

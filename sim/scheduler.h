@@ -40,6 +40,25 @@ class BasicScheduler {
   }
   void schedule_in(Event& e, Duration d) { schedule(e, now_ + d); }
 
+  // Virtual events: a model that can tell an event would have no effect
+  // when it fires may skip scheduling it, but still take the key it would
+  // have had (reserve_key), so that it can later schedule it after all
+  // (schedule_key) in exactly its original place among the other events,
+  // or ask whether it would already have run (has_run). nic_model/pcie.cc
+  // uses this for the read completions that only return a tag.
+  EventKey reserve_key(Time at) {
+    assert(at >= now_ && "an event cannot be scheduled in the past");
+    return EventKey{at, next_seq_++};
+  }
+  void schedule_key(Event& e, EventKey k) {
+    assert(!e.pending() && pos_ < k && "a reserved key must still be ahead");
+    e.key_ = k;
+    queue_.push(&e);
+  }
+  // Whether an event with key `k` would have run by now: it is at or before
+  // the event running (or the last one run, or the last run_until's stop).
+  bool has_run(EventKey k) const { return !(pos_ < k); }
+
   // Removes a pending event; does nothing if it is not pending.
   void cancel(Event& e) {
     if (e.pending()) queue_.erase(&e);
@@ -50,6 +69,7 @@ class BasicScheduler {
     if (queue_.empty()) return false;
     Event* e = queue_.pop();
     now_ = e->key_.when;
+    pos_ = e->key_;
     ++executed_;
     e->fire();
     return true;
@@ -64,7 +84,11 @@ class BasicScheduler {
       run_one();
       if (stop_requested_) return;
     }
-    if (now_ < stop) now_ = stop;
+    // Everything due by `stop` has run, including any virtual event.
+    if (now_ <= stop) {
+      now_ = stop;
+      pos_ = EventKey{stop, UINT64_MAX};
+    }
   }
 
   // Earliest pending time, or Time::max() when nothing is pending.
@@ -76,6 +100,7 @@ class BasicScheduler {
  private:
   Queue queue_;
   Time now_ = Time::zero();
+  EventKey pos_;  // the key of the event running or last run (see has_run)
   uint64_t next_seq_ = 0;
   uint64_t executed_ = 0;
   bool stop_requested_ = false;
