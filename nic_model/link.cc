@@ -23,8 +23,9 @@ void Link::transmit(int side, stack::SkBuff* frame) {
   // only on the seed and n.
   if (cfg_.loss_ppb32 != 0 && loss_.chance_ppb32(cfg_.loss_ppb32)) {
     ++d.stats.lost;
-    if (tracer_.on())
-      tracer_.emit(sim::TraceKind::kDrop, sched_.now(), stack::step::kWire, "link_loss", frame->id,
+    const sim::Tracer& tr = d.tracer.on() ? d.tracer : tracer_;
+    if (tr.on())
+      tr.emit(sim::TraceKind::kDrop, sched_.now(), stack::step::kWire, "link_loss", frame->id,
                    "LINK_LOSS: frame lost on the wire ({} bytes)", frame->len());
     pool_.drop(frame, stack::DropReason::LINK_LOSS);
     return;
@@ -46,8 +47,9 @@ void Link::Direction::deliver() {
   while (!q.empty() && q.peek()->tstamp <= now) {
     stack::SkBuff* f = q.dequeue();
     ++stats.delivered;
-    if (link->tracer_.on())
-      link->tracer_.event(now, stack::step::kWire, "wire_deliver", f->id,
+    const sim::Tracer& tr = tracer.on() ? tracer : link->tracer_;
+    if (tr.on())
+      tr.event(now, stack::step::kWire, "wire_deliver", f->id,
                           "frame arrives at side {} ({} bytes)", 1 - from_side, f->len());
     f->tstamp = now;
     to->receive_frame(f);

@@ -58,6 +58,8 @@ class Link {
     peer_[side] = port;
     if (max_bps < rate_bps_) rate_bps_ = max_bps;
   }
+  // A trace track per direction (frames leaving `side`); unset: the link's.
+  void set_direction_tracer(int side, sim::Tracer t) { dir_[side].tracer = t; }
   sim::Rate rate() const { return sim::Rate{rate_bps_}; }
   const LinkConfig& config() const { return cfg_; }
 
@@ -75,6 +77,7 @@ class Link {
     stack::SkbQueue q;  // frames in flight, arrival time in skb->tstamp
     sim::Timer arrive;
     LinkStats stats;
+    sim::Tracer tracer;  // this direction's track, when set
     void deliver();
   };
 

@@ -113,8 +113,8 @@ void Nic::mmio_arrive() {
     --mmio_count_;
     switch (w.reg) {
       case kTdt:
-        if (tracer_.on())
-          tracer_.event(now, step::kNic02, "TDT", 0, "tx queue {}: tail {} reaches the NIC", w.q,
+        if (txq_tr(w.q).on())
+          txq_tr(w.q).event(now, step::kNic02, "TDT", 0, "tx queue {}: tail {} reaches the NIC", w.q,
                         w.val);
         txq_[w.q].tail = w.val;
         kick_tx_fetch(w.q);
@@ -138,8 +138,8 @@ void Nic::dma_complete(DmaOp& op) {
       for (uint32_t k = 0, i = op.index; k < op.count; ++k, i = t.ring.next(i))
         t.ring[i].state = TxDescState::kFetched;
       t.fetched = t.fetch;
-      if (tracer_.on())
-        tracer_.event(sched_.now(), step::kNic03, "dma_read", 0,
+      if (dma_tr().on())
+        dma_tr().event(sched_.now(), step::kNic03, "dma_read", 0,
                       "tx queue {}: {} descriptors fetched in {}", op.queue, op.count,
                       sched_.now() - op.issued);
       kick_tx_data(op.queue);
@@ -170,8 +170,8 @@ void Nic::dma_complete(DmaOp& op) {
       stats_.rx_bytes += d.len;
       ++stats_.rx_queue_packets[op.queue];
       stats_.rx_queue_bytes[op.queue] += d.len;
-      if (tracer_.on())
-        tracer_.event(sched_.now(), step::kRx01, "rx_dma_write", d.skb ? d.skb->id : 0,
+      if (rxq_tr(op.queue).on())
+        rxq_tr(op.queue).event(sched_.now(), step::kRx01, "rx_dma_write", d.skb ? d.skb->id : 0,
                       "rx queue {} desc {}: {} bytes written back (DD)", op.queue, op.index,
                       d.len);
       vectors_[op.queue].raise_rx(1);
@@ -257,8 +257,8 @@ void Nic::tx_data_done(uint16_t q, uint32_t i) {
     if (!(t.ring[k].cmd & txd::kContext)) host_bytes += t.ring[k].len;
     if (k == i) break;
   }
-  if (tracer_.on())
-    tracer_.event(now, step::kNic03, "dma_read", skb.id, "tx queue {}: {} data bytes in the FIFO",
+  if (dma_tr().on())
+    dma_tr().event(now, step::kNic03, "dma_read", skb.id, "tx queue {}: {} data bytes in the FIFO",
                   q, host_bytes);
   SkBuff* last = nullptr;
   if ((offload & txd::kTso) && skb.gso_size > 0) {
@@ -436,8 +436,8 @@ void Nic::receive_frame(SkBuff* f) {
     // No descriptor in the NIC's cache: the driver did not refill in time.
     ++stats_.rx_missed_errors;
     ++stats_.rx_no_dma_resources;
-    if (tracer_.on())
-      tracer_.emit(sim::TraceKind::kDrop, now, step::kRx01, "rx_missed", f->id,
+    if (rxq_tr(q).on())
+      rxq_tr(q).emit(sim::TraceKind::kDrop, now, step::kRx01, "rx_missed", f->id,
                    "rx queue {}: no posted RX descriptor: NIC_RX_NO_BUFFER (rx_missed_errors)", q);
     pool_.drop(f, stack::DropReason::NIC_RX_NO_BUFFER);
     return;

@@ -75,6 +75,13 @@ class Nic final : public Port, public DmaClient {
 
   // Wiring.
   void attach_link(Link& link, int side);
+  // Trace tracks of their own for the DMA engine and each queue (Perfetto
+  // draws one row per track); unset ones use the NIC's tracer.
+  void set_trace_tracks(sim::Tracer dma, std::vector<sim::Tracer> txq, std::vector<sim::Tracer> rxq) {
+    dma_tracer_ = dma;
+    txq_tracers_ = std::move(txq);
+    rxq_tracers_ = std::move(rxq);
+  }
   void set_frame_tap(FrameTap* tap) { tap_ = tap; }
   // ethtool -G: only while the rings are idle (before the driver opens).
   void set_ring_sizes(uint32_t tx, uint32_t rx);
@@ -157,6 +164,11 @@ class Nic final : public Port, public DmaClient {
   NicConfig cfg_;
   stack::MacAddr mac_;
   sim::Tracer tracer_;
+  sim::Tracer dma_tracer_;
+  std::vector<sim::Tracer> txq_tracers_, rxq_tracers_;
+  const sim::Tracer& dma_tr() const { return dma_tracer_.on() ? dma_tracer_ : tracer_; }
+  const sim::Tracer& txq_tr(uint16_t q) const { return q < txq_tracers_.size() ? txq_tracers_[q] : tracer_; }
+  const sim::Tracer& rxq_tr(uint16_t q) const { return q < rxq_tracers_.size() ? rxq_tracers_[q] : tracer_; }
   PcieLink pcie_;
   std::vector<TxQueueHw> txq_;
   std::vector<RxQueueHw> rxq_;

@@ -197,6 +197,18 @@ World::World(const Scenario& sc, const RunOptions& opts)
       cfg.mtu = is.mtu;
       f.nic = std::make_unique<nic_model::Nic>(sched_, pool_, cfg, mac,
                                                sim::Tracer(&bus_, h.trace_id(), track));
+      // Perfetto rows: the DMA engine and each queue of the NIC.
+      const uint16_t hid = h.trace_id();
+      std::vector<sim::Tracer> txq, rxq;
+      for (uint16_t q = 0; q < f.nic->num_tx_queues(); ++q)
+        txq.emplace_back(&bus_, hid,
+                         bus_.add_track(hid, sim::TrackKind::kNicQueue, q, fmt::format("{} txq{}", is.name, q)));
+      for (uint16_t q = 0; q < f.nic->num_rx_queues(); ++q)
+        rxq.emplace_back(&bus_, hid,
+                         bus_.add_track(hid, sim::TrackKind::kNicQueue, q, fmt::format("{} rxq{}", is.name, q)));
+      f.nic->set_trace_tracks(
+          sim::Tracer(&bus_, hid, bus_.add_track(hid, sim::TrackKind::kDma, 0, is.name + " dma")),
+          std::move(txq), std::move(rxq));
       stack::NetDevice& dev = h.add_device(is.name, mac, is.mtu, f.nic->num_tx_queues(), nullptr);
       dev.tx_queue_len = is.txqueuelen;
       dev.xps_cpus = is.xps;
@@ -243,6 +255,9 @@ World::World(const Scenario& sc, const RunOptions& opts)
         sched_, pool_, ls.config,
         sim::Rng::stream(seed, "link/" + ls.a.to_string() + "-" + ls.b.to_string() + "/loss"),
         sim::Tracer(&bus_, net_id, track));
+    // One track per direction, as a wire is two one-way channels.
+    link->set_direction_tracer(0, sim::Tracer(&bus_, net_id, bus_.add_track(net_id, sim::TrackKind::kWire, static_cast<uint16_t>(2 * li), ls.a.to_string() + " -> " + ls.b.to_string())));
+    link->set_direction_tracer(1, sim::Tracer(&bus_, net_id, bus_.add_track(net_id, sim::TrackKind::kWire, static_cast<uint16_t>(2 * li + 1), ls.b.to_string() + " -> " + ls.a.to_string())));
     const Endpoint* ends[2] = {&ls.a, &ls.b};
     for (int side = 0; side < 2; ++side) {
       const Endpoint& e = *ends[side];
