@@ -268,7 +268,7 @@ inline void sift_down(HeapSlot* h, size_t n, size_t i, const HeapSlot s) {
 }
 
 template <int D>
-inline void push_heap(std::vector<HeapSlot>& v, const HeapSlot& s) {
+[[gnu::always_inline]] inline void push_heap(std::vector<HeapSlot>& v, const HeapSlot& s) {
   v.push_back(s);
   sift_up<D>(v.data(), v.size() - 1, s);
 }
@@ -380,7 +380,7 @@ class BucketHeap {
   }
 
  private:
-  void add(const Slot& s) {
+  [[gnu::always_inline]] void add(const Slot& s) {
     ++slots_;
     if (s.when >= lo_) {
       const uint64_t d = (s.when - lo_) >> shift_;
@@ -408,7 +408,7 @@ class BucketHeap {
   }
 
   // Restores the invariant: refills near_ if it ran empty, drops stale roots.
-  void settle() {
+  [[gnu::always_inline]] void settle() {
     for (;;) {
       if (near_.empty() && !refill()) return;
       if (dead_.empty() || !near_.front().same_key(dead_.front())) return;
