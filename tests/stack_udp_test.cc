@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <functional>
+#include <tuple>
 
 #include "stack/apps.h"
 #include "stack/errno.h"
@@ -27,6 +28,14 @@ struct Script final : Task {
 };
 
 std::vector<uint8_t> bytes(size_t n) { return std::vector<uint8_t>(n, 0xab); }
+
+// h1 (10.0.0.1) and h2 (10.0.0.2) on one ideal wire, the usual pair.
+std::tuple<Host&, Host&, WirePort*, WirePort*> two_hosts(Net& n, Sysctls h2 = {}) {
+  Host& a = n.add_host("h1");
+  Host& b = n.add_host("h2", h2);
+  auto [pa, pb] = n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  return {a, b, pa, pb};
+}
 
 bool is_arp(const std::vector<uint8_t>& f) { return f.size() >= 14 && f[12] == 0x08 && f[13] == 0x06; }
 bool is_ipv4(const std::vector<uint8_t>& f) { return f.size() >= 14 && f[12] == 0x08 && f[13] == 0x00; }
@@ -68,9 +77,7 @@ TEST_CASE("inet_create: protocol lookup, wildcards and errors", "[stack][socket]
 
 TEST_CASE("one datagram: ARP resolves the next hop, then the datagram goes out", "[stack][udp]") {
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  auto [pa, pb] = n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   UdpSinkParams sp;
   sp.port = 9;
   UdpSink sink(b, "sink", 0, sp);
@@ -111,9 +118,7 @@ TEST_CASE("one datagram: ARP resolves the next hop, then the datagram goes out",
 
 TEST_CASE("the send path in the kernel's order, time never backwards on a CPU", "[stack][trace]") {
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   UdpSinkParams sp;
   UdpSink sink(b, "sink", 0, sp);
   sink.start_at(Time::zero());
@@ -160,9 +165,7 @@ TEST_CASE("the send path in the kernel's order, time never backwards on a CPU", 
 
 TEST_CASE("connected UDP: ICMP port unreachable becomes ECONNREFUSED, once", "[stack][udp][icmp]") {
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   std::vector<long> rc;
   int phase = 0;
   int fd = -1;
@@ -193,9 +196,7 @@ TEST_CASE("connected UDP: ICMP port unreachable becomes ECONNREFUSED, once", "[s
 
 TEST_CASE("unconnected UDP learns nothing from port unreachable without IP_RECVERR", "[stack][udp][icmp]") {
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   std::vector<long> rc;
   int phase = 0;
   int fd = -1;
@@ -226,9 +227,7 @@ TEST_CASE("ARP failure: three broadcast probes on the timer wheel, then queued s
   // 768 = 3.072 s probes (3 + 0 + 3 = 6 counted from ucast_solicit) are
   // exhausted: FAILED, each queued skb reported and dropped.
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  auto [pa, pb] = n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   pa->drop_all = true;  // nobody will ever answer
   std::vector<long> rc, later;
   SockExtendedErr ee;
@@ -289,9 +288,7 @@ TEST_CASE("ARP failure: three broadcast probes on the timer wheel, then queued s
 TEST_CASE("unres_qlen_bytes: the oldest queued skbs are dropped first", "[stack][neigh]") {
   Sysctls s;
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  auto [pa, pb] = n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   pa->drop_all = true;
   // A 100-byte datagram skb has truesize 768 (512 bucket + 256): the queue
   // holds three within 2400 bytes.
@@ -312,9 +309,7 @@ TEST_CASE("unres_qlen_bytes: the oldest queued skbs are dropped first", "[stack]
 
 TEST_CASE("send buffer: a non-blocking sender gets EAGAIN, SndbufErrors counted", "[stack][udp]") {
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  auto [pa, pb] = n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   pa->drop_all = true;  // ARP never resolves: the skbs stay charged to the socket
   std::vector<long> rc;
   int sndbuf = 0;
@@ -335,9 +330,7 @@ TEST_CASE("send buffer: a non-blocking sender gets EAGAIN, SndbufErrors counted"
 
 TEST_CASE("a blocking sender sleeps on a full send buffer and wakes when it drains", "[stack][udp]") {
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   UdpSinkParams sp;
   UdpSink sink(b, "sink", 0, sp);
   sink.start_at(Time::zero());
@@ -363,9 +356,7 @@ TEST_CASE("a datagram above the MTU is fragmented and reassembled", "[stack][ip]
   // 3000 bytes of payload + 8 UDP = 3008 bytes of IP payload: fragments
   // carry 1480, 1480 and 48 bytes: total lengths 1500, 1500, 68.
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  auto [pa, pb] = n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   UdpSinkParams sp;
   UdpSink sink(b, "sink", 0, sp);
   sink.start_at(Time::zero());
@@ -431,9 +422,7 @@ TEST_CASE("forwarding: TTL decremented on a router; no forwarding, no delivery",
 
 TEST_CASE("UDP_CORK and MSG_MORE build one datagram from several sends", "[stack][udp]") {
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  auto [pa, pb] = n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   UdpSinkParams sp;
   UdpSink sink(b, "sink", 0, sp);
   sink.start_at(Time::zero());
@@ -462,9 +451,7 @@ TEST_CASE("UDP_CORK and MSG_MORE build one datagram from several sends", "[stack
 
 TEST_CASE("send errors as Linux returns them", "[stack][udp][socket]") {
   Net n;
-  Host& a = n.add_host("h1");
-  Host& b = n.add_host("h2");
-  n.link(a, ip4(10, 0, 0, 1), b, ip4(10, 0, 0, 2), 24);
+  auto [a, b, pa, pb] = two_hosts(n);
   std::vector<long> rc;
   Script t(a, [&](Script& sc, sim::Cpu&) {
     int fd = static_cast<int>(a.sys->socket(sc, AF_INET, SOCK_DGRAM, 0));
