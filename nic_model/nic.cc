@@ -186,17 +186,28 @@ void Nic::dma_complete(DmaOp& op) {
 // descriptors in the cache, never across the ring's end (one DMA read is
 // one contiguous range). A partial batch waits until a quarter of the
 // cache is free or the cache ran empty (the prefetch threshold).
+// How many descriptors one fetch reads: what the driver posted (`posted`),
+// as far as the descriptor cache has room (`cached` already in it) and up
+// to the ring's end (`to_end`); 0 to wait for a fuller batch, as the
+// prefetch threshold (a quarter of the cache) makes the NIC do while it
+// still has cached descriptors to work on. Shared by TX and RX.
+uint32_t Nic::fetch_batch(uint32_t cached, uint32_t posted, uint32_t to_end) const {
+  const uint32_t room = cfg_.desc_fetch_max > cached ? cfg_.desc_fetch_max - cached : 0;
+  uint32_t n = posted;
+  if (n > room) n = room;
+  if (n > to_end) n = to_end;
+  if (n == 0) return 0;
+  const uint32_t threshold = cfg_.desc_fetch_max / 4 > 0 ? cfg_.desc_fetch_max / 4 : 1;
+  if (n < threshold && cached > 0 && n < posted) return 0;
+  return n;
+}
+
 void Nic::kick_tx_fetch(uint16_t q) {
   TxQueueHw& t = txq_[q];
   if (t.desc_op.busy || t.fetch == t.tail) return;
-  const uint32_t cached = t.ring.distance(t.data, t.fetch);
-  const uint32_t room = cfg_.desc_fetch_max > cached ? cfg_.desc_fetch_max - cached : 0;
-  uint32_t n = t.ring.distance(t.fetch, t.tail);
-  if (n > room) n = room;
-  if (n > t.ring.size() - t.fetch) n = t.ring.size() - t.fetch;
+  const uint32_t n = fetch_batch(t.ring.distance(t.data, t.fetch), t.ring.distance(t.fetch, t.tail),
+                                 t.ring.size() - t.fetch);
   if (n == 0) return;
-  const uint32_t threshold = cfg_.desc_fetch_max / 4 > 0 ? cfg_.desc_fetch_max / 4 : 1;
-  if (n < threshold && cached > 0 && n < t.ring.distance(t.fetch, t.tail)) return;
   for (uint32_t k = 0, i = t.fetch; k < n; ++k, i = t.ring.next(i))
     t.ring[i].state = TxDescState::kFetching;
   t.desc_op.index = t.fetch;
@@ -345,14 +356,9 @@ void Nic::mac_frame_end() {
 void Nic::kick_rx_fetch(uint16_t q) {
   RxQueueHw& r = rxq_[q];
   if (r.desc_op.busy || r.fetch == r.tail) return;
-  const uint32_t cached = r.ring.distance(r.head, r.fetch);
-  const uint32_t room = cfg_.desc_fetch_max > cached ? cfg_.desc_fetch_max - cached : 0;
-  uint32_t n = r.ring.distance(r.fetch, r.tail);
-  if (n > room) n = room;
-  if (n > r.ring.size() - r.fetch) n = r.ring.size() - r.fetch;
+  const uint32_t n = fetch_batch(r.ring.distance(r.head, r.fetch), r.ring.distance(r.fetch, r.tail),
+                                 r.ring.size() - r.fetch);
   if (n == 0) return;
-  const uint32_t threshold = cfg_.desc_fetch_max / 4 > 0 ? cfg_.desc_fetch_max / 4 : 1;
-  if (n < threshold && cached > 0 && n < r.ring.distance(r.fetch, r.tail)) return;
   r.desc_op.index = r.fetch;
   r.desc_op.count = n;
   r.desc_op.len = n * kDescBytes;

@@ -145,6 +145,7 @@ class Nic final : public Port, public DmaClient {
   void dma_complete(DmaOp& op) override;
 
   // Transmit pipeline.
+  uint32_t fetch_batch(uint32_t cached, uint32_t posted, uint32_t to_end) const;
   void kick_tx_fetch(uint16_t q);
   void kick_tx_data(uint16_t q);
   void kick_all_tx_data();
